@@ -1,0 +1,18 @@
+"""qthybrid: quantum-tunnelling activations and the QDE annealer, classical or on quantum simulators.
+
+Importing ``qthybrid`` loads numpy only. torch is imported with
+:mod:`qthybrid.nn`, Qiskit with the ``aer`` backend, PennyLane with the
+``pennylane`` backend.
+"""
+
+from .backends import available_backends, get_backend
+from .physics import (Barrier, dtransmission_dE, hill_wheeler_transmission, logistic_transmission,
+                      packet_transmission, transmission)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Barrier", "transmission", "dtransmission_dE", "packet_transmission",
+    "logistic_transmission", "hill_wheeler_transmission", "get_backend", "available_backends",
+    "__version__",
+]
