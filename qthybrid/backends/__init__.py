@@ -13,6 +13,8 @@ from .options import Option, Options
 
 _REGISTRY = {
     "analytic": ("qthybrid.backends.analytic", "AnalyticBackend"),
+    "statevector": ("qthybrid.backends.statevector", "StatevectorBackend"),
+    "aer": ("qthybrid.backends.aer", "AerBackend"),
 }
 
 

@@ -66,7 +66,8 @@ def transmission_kernel(xp, eps, g, with_derivative: bool):
     half_g2 = 0.25 * g * g
 
     # Below the barrier: x = exp(log x) so that thick barriers cannot overflow.
-    log_x = xp.log(half_g2) - xp.log(e) + 2.0 * _log_sinh_over_u(xp, u, tiny)
+    log_S = 2.0 * _log_sinh_over_u(xp, u, tiny)
+    log_x = xp.log(half_g2) - xp.log(e) + log_S
     t_below = xp.sigmoid(-log_x)
     # Above: S <= 1 and eps > 1, so the direct form is safe.
     u_nz = xp.clip(u, tiny, None)
@@ -83,7 +84,8 @@ def transmission_kernel(xp, eps, g, with_derivative: bool):
     u_big = xp.clip(u, math.sqrt(_SERIES_LIMIT) / 2, None)
     t1mt_below = t_below * xp.sigmoid(log_x)
     q_below = xp.where(series, _q_series(s), (u_big / xp.tanh(u_big) - 1.0) / (u_big * u_big))
-    d_below = t1mt_below * (1.0 / e + g * g * q_below)
+    # T (1 - T) / eps = (1 - T) / (eps + g^2 S / 4): finite even for subnormal eps.
+    d_below = xp.sigmoid(log_x) / (e + half_g2 * xp.exp(log_S)) + t1mt_below * g * g * q_below
 
     t1mt_above = x_above * t_above * t_above
     sin_big = xp.sin(u_big)
