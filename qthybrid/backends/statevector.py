@@ -64,21 +64,29 @@ class StatevectorBackend(Backend):
         half = program.num_points // 2
         out = np.empty((len(schedule.eps),) if readout_only else (len(schedule.eps), program.num_points))
 
-        dt = schedule.dt
-        kinetic = torch.exp(-1j * k2 * dt)
-        potential = torch.exp(-1j * V * dt)
-        start = envelope * torch.exp(-0.5j * V * dt)
-        for steps, indices in schedule.groups():
-            for chunk in np.array_split(indices, int(np.ceil(len(indices) / options.max_batch))):
-                k0 = torch.as_tensor(schedule.k0[chunk], dtype=real_dtype, device=device)[:, None]
-                psi = start * torch.exp(1j * k0 * x)
-                for _ in range(steps):
+        kinetic = torch.exp(-1j * k2 * schedule.dt)
+        potential = torch.exp(-1j * V * schedule.dt)
+        start = envelope * torch.exp(-0.5j * V * schedule.dt)
+        # Energies share dt and differ only in their number of steps: evolve a batch
+        # together and read each energy out (and drop it) when it reaches its own count.
+        by_steps = np.argsort(schedule.steps, kind="stable")
+        for batch_indices in np.array_split(by_steps, int(np.ceil(len(by_steps) / options.max_batch))):
+            k0 = torch.as_tensor(schedule.k0[batch_indices], dtype=real_dtype, device=device)[:, None]
+            psi = start * torch.exp(1j * k0 * x)
+            active = batch_indices
+            done = 0
+            for target in np.unique(schedule.steps[batch_indices]):
+                for _ in range(int(target) - done):
                     psi = torch.fft.ifft(torch.fft.fft(psi).mul_(kinetic)).mul_(potential)
-                probabilities = psi.real**2 + psi.imag**2
+                done = int(target)
+                finished = schedule.steps[active] == target
+                probabilities = psi[torch.as_tensor(finished, device=device)].abs().square()
                 if readout_only:
-                    out[chunk] = probabilities[:, half:].sum(dim=1).cpu().numpy()
+                    out[active[finished]] = probabilities[:, half:].sum(dim=1).cpu().numpy()
                 else:
-                    out[chunk] = probabilities.cpu().numpy()
+                    out[active[finished]] = probabilities.cpu().numpy()
+                psi = psi[torch.as_tensor(~finished, device=device)]
+                active = active[~finished]
         return out
 
     def _run_transmission(self, energies, barrier: Barrier, options) -> TransmissionResult:

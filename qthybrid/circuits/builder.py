@@ -181,7 +181,8 @@ def build_scattering_circuit(program: ScatteringProgram, steps: int, *, loop: bo
         circuit.append(StatePreparation(envelope), qubits)
     for b, qubit in enumerate(qubits):
         circuit.p(momentum * (program.dx * 2**b), qubit)
-    append_barrier_phase(circuit, qubits, program.barrier_points, -0.5 * dt)
+    barrier_angle = -program.barrier_height * dt
+    append_barrier_phase(circuit, qubits, program.barrier_points, 0.5 * barrier_angle)
 
     qft, iqft = _qft_pair(n) if form == "gates" else (None, None)
 
@@ -192,7 +193,7 @@ def build_scattering_circuit(program: ScatteringProgram, steps: int, *, loop: bo
             circuit.compose(iqft, qubits, inplace=True)
         else:
             _append_blocked_kinetic_step(circuit, qubits, program, dt)
-        append_barrier_phase(circuit, qubits, program.barrier_points, -dt)
+        append_barrier_phase(circuit, qubits, program.barrier_points, barrier_angle)
 
     if loop:
         with circuit.for_loop(range(steps)):

@@ -2,5 +2,6 @@
 
 from .activation import QTActivation
 from .functional import AnalyticQT, qt_activation
+from .tabulated import TabulatedQT
 
-__all__ = ["QTActivation", "AnalyticQT", "qt_activation"]
+__all__ = ["QTActivation", "AnalyticQT", "TabulatedQT", "qt_activation"]

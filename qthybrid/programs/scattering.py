@@ -69,6 +69,8 @@ class ScatteringProgram:
         max_steps: if set, energies needing more steps are refused (hardware presets).
         separation_sigmas: how many standard deviations of the packet must clear the
             box edges and the barrier at readout; 0 switches the check off (``nisq``).
+        barrier_height: the barrier's height in units of V0 (1 for the physical barrier;
+            0 gives a free packet, large values an opaque wall: used for validation).
         name: a label (the preset's name).
     """
 
@@ -79,6 +81,7 @@ class ScatteringProgram:
     dt: float = 0.05
     max_steps: int | None = None
     separation_sigmas: float = 4.0
+    barrier_height: float = 1.0
     name: str = "custom"
 
     def __post_init__(self):
@@ -97,6 +100,9 @@ class ScatteringProgram:
                 raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
         if self.max_steps is not None and not (isinstance(self.max_steps, int) and self.max_steps >= 1):
             raise ValueError(f"max_steps must be None or an int >= 1, got {self.max_steps!r}")
+        if not (isinstance(self.barrier_height, (int, float)) and math.isfinite(self.barrier_height)
+                and self.barrier_height >= 0):
+            raise ValueError(f"barrier_height must be finite and >= 0, got {self.barrier_height!r}")
         if not (isinstance(self.separation_sigmas, (int, float)) and self.separation_sigmas >= 0):
             raise ValueError(f"separation_sigmas must be >= 0, got {self.separation_sigmas!r}")
         sigma_x = self.packet_sigma_x
@@ -146,9 +152,9 @@ class ScatteringProgram:
         return self.num_qubits - 1
 
     def potential(self) -> np.ndarray:
-        """V(x) on the grid in units of V0: 1 on the barrier, 0 elsewhere."""
+        """V(x) on the grid in units of V0: ``barrier_height`` on the barrier, 0 elsewhere."""
         V = np.zeros(self.num_points)
-        V[self.barrier_slice] = 1.0
+        V[self.barrier_slice] = self.barrier_height
         return V
 
     # Packet -------------------------------------------------------------------------------
@@ -214,11 +220,11 @@ class ScatteringProgram:
         bad = ~self._valid(k0, steps)
         if np.any(bad):
             low, high = self.energy_range()
+            step_limit = "" if self.max_steps is None else f", and it may take at most {self.max_steps} steps"
             raise ValueError(
                 f"eps = E/V0 must lie in [{low:.4g}, {high:.4g}] for program {self.name!r} "
-                f"(the packet must pass the barrier before wrapping round the box, its momenta "
-                f"must fit the grid, and it may take at most {self.max_steps} steps); "
-                f"got {eps[bad][:5].tolist()}")
+                f"(the packet must pass the barrier before wrapping round the box and its momenta "
+                f"must fit the grid{step_limit}); got {eps[bad][:5].tolist()}")
         return EnergySchedule(eps=eps, k0=k0, duration=steps * self.dt, steps=steps, dt=self.dt)
 
     # Identity -----------------------------------------------------------------------------

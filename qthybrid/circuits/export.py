@@ -1,0 +1,142 @@
+"""OpenQASM 3 exports of the reference programs and their cost manifest (the ``circuits/`` folder).
+
+``export_circuits(directory)`` regenerates every file; ``circuit_costs`` reports
+qubits, depth and gate counts after transpiling to a generic basis
+(cx, rz, sx, x) or to a fake IBM device.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..programs import scattering_preset
+from .builder import build_scattering_circuit
+
+GENERIC_BASIS = ("cx", "rz", "sx", "x")
+#: (preset, eps values bound into files); each preset also gets one parameterised file.
+REFERENCE_ENERGIES = {"nisq": (0.5, 1.0, 2.0), "accurate": (1.0,)}
+#: The device used for the "after transpiling to IBM hardware" figures.
+REFERENCE_DEVICE = "fake_torino"
+#: Above this many steps, costs are summed from a transpiled preparation and one transpiled step.
+_WHOLE_CIRCUIT_STEPS = 40
+
+
+def _counts(circuit) -> dict:
+    ops = circuit.count_ops()
+    two_qubit = sum(n for name, n in ops.items() if name in ("cx", "cz", "ecr", "rzz", "cp", "swap"))
+    return {"depth": circuit.depth(), "two_qubit_gates": int(two_qubit), "total_gates": int(sum(ops.values()))}
+
+
+def _transpile(circuit, target: str | None, seed: int = 11):
+    from qiskit import transpile
+
+    if target is None:
+        return transpile(circuit, basis_gates=list(GENERIC_BASIS), optimization_level=1, seed_transpiler=seed)
+    from ..backends.aer import fake_backend
+
+    return transpile(circuit, backend=fake_backend(target), optimization_level=1, seed_transpiler=seed)
+
+
+def circuit_costs(program, steps: int, target: str | None = None) -> dict:
+    """Depth and gate counts of the gate-level circuit after transpiling (``target`` None: generic basis).
+
+    Up to 40 steps the whole unrolled circuit is transpiled; beyond that the
+    counts are the preparation's plus ``steps`` times one step's ("sum of parts":
+    an upper bound on depth, exact for the two-qubit count up to cross-boundary
+    cancellations).
+    """
+    from qiskit import QuantumCircuit
+
+    if steps <= _WHOLE_CIRCUIT_STEPS:
+        built = build_scattering_circuit(program, steps, loop=False, readout="measure")
+        whole = _counts(_transpile(built.circuit.assign_parameters({built.momentum: 1.0}), target))
+        return {"qubits": program.num_qubits, "steps": steps, "method": "whole circuit", **whole}
+    one = build_scattering_circuit(program, 1, loop=False, readout="none")
+    bound = one.circuit.assign_parameters({one.momentum: 1.0})
+    instructions = list(bound.data)
+    # The preparation is everything before the first Trotter step: state preparation,
+    # one phase per qubit (kick) and the half barrier step (X, MCPhase, X).
+    split = 1 + program.num_qubits + 3
+    prep, step = QuantumCircuit(*bound.qregs), QuantumCircuit(*bound.qregs)
+    for instruction in instructions[:split]:
+        prep.append(instruction)
+    for instruction in instructions[split:]:
+        step.append(instruction)
+    prep_c = _counts(_transpile(prep, target))
+    step_c = _counts(_transpile(step, target))
+    total = {key: prep_c[key] + steps * step_c[key] for key in prep_c}
+    return {"qubits": program.num_qubits, "steps": steps, "method": "sum of parts",
+            "per_step_two_qubit_gates": step_c["two_qubit_gates"], "per_step_depth": step_c["depth"],
+            "preparation_two_qubit_gates": prep_c["two_qubit_gates"], **total}
+
+
+_UNTYPED_FOR = re.compile(r"^(\s*)for (\w+) in \[", re.MULTILINE)
+
+
+def _qasm_text(circuit) -> str:
+    """OpenQASM 3 text; loop variables get the ``uint`` type the 3.0 grammar requires
+    (Qiskit's exporter leaves them untyped, which the reference parser rejects)."""
+    from qiskit import qasm3
+
+    return _UNTYPED_FOR.sub(r"\1for uint \2 in [", qasm3.dumps(circuit))
+
+
+def reference_circuits():
+    """Yield (file stem, circuit, program, eps, steps, description) for every reference circuit."""
+    for preset, energies in REFERENCE_ENERGIES.items():
+        program = scattering_preset(preset)
+        loop = preset == "accurate"
+        schedule = program.schedule(np.asarray(energies))
+        for eps, k0, steps in zip(schedule.eps, schedule.k0, schedule.steps):
+            built = build_scattering_circuit(program, int(steps), loop=loop, readout="measure")
+            bound = built.circuit.assign_parameters({built.momentum: float(k0)})
+            yield (f"scattering_{preset}_eps{eps:g}", bound, program, float(eps), int(steps),
+                   f"{preset} preset at E/V0 = {eps:g}: {int(steps)} Trotter steps of dt = {program.dt}")
+        steps = int(schedule.steps[0])
+        built = build_scattering_circuit(program, steps, loop=loop, readout="measure")
+        yield (f"scattering_{preset}_parametric_{steps}steps", built.circuit, program, None, steps,
+               f"{preset} preset, {steps} steps, momentum kick k = sqrt(E/V0) as the input parameter k "
+               f"(valid for every energy whose schedule has {steps} steps)")
+
+
+def _portable(circuit):
+    """The circuit with its StatePreparation expanded to u and cx gates (loops and parameters kept)."""
+    from qiskit import QuantumCircuit, transpile
+
+    portable = circuit.copy_empty_like()
+    for instruction in circuit.data:
+        if instruction.operation.name == "state_preparation":
+            alone = QuantumCircuit(len(instruction.qubits))
+            alone.append(instruction.operation, range(len(instruction.qubits)))
+            expanded = transpile(alone, basis_gates=["u", "cx"], optimization_level=1, seed_transpiler=11)
+            portable.compose(expanded, instruction.qubits, inplace=True)
+        else:
+            portable.append(instruction)
+    return portable
+
+
+def export_circuits(directory: str | Path = "circuits") -> dict:
+    """Write the OpenQASM 3 files and ``manifest.json`` into ``directory``; return the manifest."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for stem, circuit, program, eps, steps, description in reference_circuits():
+        path = directory / f"{stem}.qasm"
+        path.write_text(_qasm_text(_portable(circuit)))
+        entries.append({
+            "file": path.name, "description": description, "preset": program.name,
+            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": steps,
+            "parameters": sorted(p.name for p in circuit.parameters),
+            "measured_bits": {"transmitted": f"qubit x[{program.readout_qubit}] (top qubit): 1 = found past "
+                                             f"the barrier; P(1) estimates T"},
+            "generic_basis": circuit_costs(program, steps),
+            REFERENCE_DEVICE: circuit_costs(program, steps, REFERENCE_DEVICE),
+        })
+    manifest = {"generated_by": "qthybrid.circuits.export_circuits", "generic_basis_gates": list(GENERIC_BASIS),
+                "device": REFERENCE_DEVICE, "circuits": entries}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
