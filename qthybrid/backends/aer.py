@@ -139,7 +139,9 @@ class AerBackend(Backend):
         mapped = transpile(circuit, simulator, optimization_level=1, seed_transpiler=seed or 0)
         if exact:
             physical = mapped.layout.final_index_layout()[program.readout_qubit]
-            mapped.save_probabilities([physical], label="probabilities")
+            from qiskit_aer.library import SaveProbabilities
+
+            mapped.append(SaveProbabilities(1, label="probabilities"), [physical])
         return mapped
 
     def _run_transmission(self, energies, barrier: Barrier, options) -> TransmissionResult:

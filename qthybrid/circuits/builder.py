@@ -112,23 +112,34 @@ def blocked_fourier(n: int):
     return W_low, W_high, twiddle, frequency, a
 
 
-def _append_blocked_kinetic_step(circuit, qubits, program: ScatteringProgram, dt: float) -> None:
-    """IDFT . exp(-i k^2 dt) . DFT as Fourier blocks and diagonals (form="blocks")."""
+@lru_cache(maxsize=16)
+def _blocked_kinetic_gates(program: ScatteringProgram):
+    """The seven instructions of IDFT . exp(-i k^2 dt) . DFT (built once per program) and
+    whether each acts on the low, high or all qubits."""
     from qiskit.circuit.library import DiagonalGate
 
-    n = len(qubits)
-    W_low, W_high, twiddle, frequency, a = _blocked_fourier_gates(n)
+    n = program.num_qubits
+    W_low, W_high, twiddle, frequency, _ = _blocked_fourier_gates(n)
     N = 2**n
     signed = np.where(frequency < N // 2, frequency, frequency - N)
-    kinetic = np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * dt)
-    low, high = qubits[:a], qubits[a:]
-    circuit.append(W_high, high)
-    circuit.append(twiddle, qubits)
-    circuit.append(W_low, low)
-    circuit.append(DiagonalGate(kinetic.tolist()), qubits)
-    circuit.append(W_low.inverse(), low)
-    circuit.append(twiddle.inverse(), qubits)
-    circuit.append(W_high.inverse(), high)
+    kinetic = DiagonalGate(np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * program.dt).tolist())
+    return ((W_high, "high"), (twiddle, "all"), (W_low, "low"), (kinetic, "all"),
+            (W_low.inverse(), "low"), (twiddle.inverse(), "all"), (W_high.inverse(), "high"))
+
+
+def _append_blocked_kinetic_step(circuit, qubits, program: ScatteringProgram) -> None:
+    """IDFT . exp(-i k^2 dt) . DFT as Fourier blocks and diagonals (form="blocks").
+
+    The gates are constant and parameter-free, so they go through QuantumCircuit's
+    unchecked ``_append``: ``append`` would scan all 2^n diagonal entries for symbolic
+    parameters at every step (most of the build time of a long circuit).
+    """
+    from qiskit.circuit import CircuitInstruction
+
+    a = _blocked_fourier_gates(len(qubits))[4]
+    registers = {"low": tuple(qubits[:a]), "high": tuple(qubits[a:]), "all": tuple(qubits)}
+    for gate, register in _blocked_kinetic_gates(program):
+        circuit._append(CircuitInstruction(gate, registers[register]))
 
 
 @lru_cache(maxsize=8)
@@ -192,7 +203,7 @@ def build_scattering_circuit(program: ScatteringProgram, steps: int, *, loop: bo
             append_kinetic_phase(circuit, qubits, program.box_length, dt)
             circuit.compose(iqft, qubits, inplace=True)
         else:
-            _append_blocked_kinetic_step(circuit, qubits, program, dt)
+            _append_blocked_kinetic_step(circuit, qubits, program)
         append_barrier_phase(circuit, qubits, program.barrier_points, barrier_angle)
 
     if loop:
@@ -203,7 +214,9 @@ def build_scattering_circuit(program: ScatteringProgram, steps: int, *, loop: bo
             trotter_step()
 
     if readout == "probabilities":
-        circuit.save_probabilities([qubits[program.readout_qubit]], label="probabilities")
+        from qiskit_aer.library import SaveProbabilities
+
+        circuit.append(SaveProbabilities(1, label="probabilities"), [qubits[program.readout_qubit]])
     elif readout == "measure":
         circuit.measure(qubits[program.readout_qubit], registers[1][0])
     return ScatteringCircuit(circuit=circuit, momentum=momentum, steps=steps, program=program)

@@ -33,11 +33,12 @@ class QTActivation(nn.Module):
         backend_options: options for a circuit backend (e.g. ``{"preset": "nisq"}``).
         mode: for circuit backends, ``"table"`` (one sweep, interpolated) or
             ``"exact"`` (each distinct input value simulated; small tensors only).
+        table_points: energies in the tabulating sweep (circuit backends, ``"table"`` mode).
     """
 
     def __init__(self, ampl: float = 10.0, barrier: Barrier = Barrier(), backend="analytic",
                  learnable: bool = False, paper_gradient: bool = False,
-                 backend_options: dict | None = None, mode: str = "table"):
+                 backend_options: dict | None = None, mode: str = "table", table_points: int = 48):
         super().__init__()
         if not (isinstance(ampl, (int, float)) and math.isfinite(ampl) and ampl > 0):
             raise ValueError(f"ampl must be a finite number > 0, got {ampl!r}")
@@ -57,7 +58,7 @@ class QTActivation(nn.Module):
 
             self._curve = TabulatedQT(backend, barrier, ampl=self.ampl, mode=mode,
                                       paper_gradient=self.paper_gradient,
-                                      backend_options=backend_options or {})
+                                      backend_options=backend_options or {}, num_points=table_points)
         if learnable:
             self.raw_V0 = nn.Parameter(torch.tensor(_inverse_softplus(barrier.V0), dtype=torch.float64))
             self.raw_g = nn.Parameter(torch.tensor(_inverse_softplus(barrier.g), dtype=torch.float64))
