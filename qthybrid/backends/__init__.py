@@ -15,6 +15,7 @@ _REGISTRY = {
     "analytic": ("qthybrid.backends.analytic", "AnalyticBackend"),
     "statevector": ("qthybrid.backends.statevector", "StatevectorBackend"),
     "aer": ("qthybrid.backends.aer", "AerBackend"),
+    "pennylane": ("qthybrid.backends.pennylane", "PennyLaneBackend"),
 }
 
 

@@ -127,19 +127,20 @@ def _blocked_kinetic_gates(program: ScatteringProgram):
             (W_low.inverse(), "low"), (twiddle.inverse(), "all"), (W_high.inverse(), "high"))
 
 
-def _append_blocked_kinetic_step(circuit, qubits, program: ScatteringProgram) -> None:
-    """IDFT . exp(-i k^2 dt) . DFT as Fourier blocks and diagonals (form="blocks").
+def _blocked_kinetic_instructions(qubits, program: ScatteringProgram) -> list:
+    """IDFT . exp(-i k^2 dt) . DFT as Fourier blocks and diagonals (form="blocks"), as
+    ready-made instructions on ``qubits``.
 
-    The gates are constant and parameter-free, so they go through QuantumCircuit's
-    unchecked ``_append``: ``append`` would scan all 2^n diagonal entries for symbolic
-    parameters at every step (most of the build time of a long circuit).
+    The gates are constant and parameter-free, so the same instruction objects are
+    appended at every step through QuantumCircuit's unchecked ``_append``: building
+    them anew would convert all 2^n diagonal entries at every step, most of the build
+    time of a long circuit.
     """
     from qiskit.circuit import CircuitInstruction
 
     a = _blocked_fourier_gates(len(qubits))[4]
     registers = {"low": tuple(qubits[:a]), "high": tuple(qubits[a:]), "all": tuple(qubits)}
-    for gate, register in _blocked_kinetic_gates(program):
-        circuit._append(CircuitInstruction(gate, registers[register]))
+    return [CircuitInstruction(gate, registers[register]) for gate, register in _blocked_kinetic_gates(program)]
 
 
 @lru_cache(maxsize=8)
@@ -197,13 +198,16 @@ def build_scattering_circuit(program: ScatteringProgram, steps: int, *, loop: bo
 
     qft, iqft = _qft_pair(n) if form == "gates" else (None, None)
 
+    blocked = _blocked_kinetic_instructions(qubits, program) if form == "blocks" else []
+
     def trotter_step():
         if form == "gates":
             circuit.compose(qft, qubits, inplace=True)
             append_kinetic_phase(circuit, qubits, program.box_length, dt)
             circuit.compose(iqft, qubits, inplace=True)
         else:
-            _append_blocked_kinetic_step(circuit, qubits, program)
+            for instruction in blocked:
+                circuit._append(instruction)
         append_barrier_phase(circuit, qubits, program.barrier_points, barrier_angle)
 
     if loop:

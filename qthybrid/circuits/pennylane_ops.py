@@ -1,0 +1,89 @@
+"""The scattering program as PennyLane operations (the same circuit as the Qiskit builder).
+
+Wire w holds bit n-1-w of the grid index (PennyLane's big-endian convention),
+so ``qml.StatePrep`` takes the envelope in grid order, wire 0 is the top bit
+and the readout is ``qml.probs(wires=0)``. The momentum kick is one
+``PhaseShift`` per wire whose angle is an array over the swept energies
+(parameter broadcasting). Two forms, as in :mod:`qthybrid.circuits.builder`:
+``gates`` (``qml.QFT``, ``PhaseShift``/``ControlledPhaseShift`` kinetic phase,
+a multi-controlled ``PhaseShift`` barrier) and ``blocks`` (Fourier blocks as
+``QubitUnitary`` and diagonals as ``DiagonalQubitUnitary``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..programs import ScatteringProgram
+from .builder import _signed_weights, blocked_fourier
+
+
+def _wire(n: int, bit: int) -> int:
+    return n - 1 - bit
+
+
+def scattering_operations(program: ScatteringProgram, steps: int, momenta, form: str = "gates") -> list:
+    """PennyLane operations for ``steps`` Trotter steps; ``momenta`` is k0 (scalar or 1-D array).
+
+    The list is built with queuing off, so it can be created inside a QNode and applied
+    with ``qml.apply`` without operators being recorded twice.
+    """
+    import pennylane as qml
+
+    with qml.QueuingManager.stop_recording():
+        return _operations(program, steps, momenta, form, qml)
+
+
+def _operations(program, steps, momenta, form, qml) -> list:
+    n = program.num_qubits
+    wires = list(range(n))
+    dt = program.dt
+    barrier_angle = -program.barrier_height * dt
+    momenta = np.asarray(momenta, dtype=float)
+    ops = [qml.StatePrep(program.envelope(), wires=wires)]
+    ops += [qml.PhaseShift(momenta * (program.dx * 2**b), wires=_wire(n, b)) for b in range(n)]
+
+    p = int(math.log2(program.barrier_points))
+    set_bits = [_wire(n, b) for b in range(p, n - 1)]
+
+    def barrier(angle):
+        return qml.ctrl(qml.PhaseShift(angle, wires=set_bits[0]), control=set_bits[1:] + [0],
+                        control_values=[1] * (len(set_bits) - 1) + [0])
+
+    ops.append(barrier(0.5 * barrier_angle))
+    make_step = _gate_step if form == "gates" else _block_step
+    for _ in range(steps):
+        # Fresh operator objects each step: queuing one object twice only moves it.
+        ops += make_step(program, qml)
+        ops.append(barrier(barrier_angle))
+    return ops
+
+
+def _gate_step(program, qml) -> list:
+    n = program.num_qubits
+    wires = list(range(n))
+    c = (2 * math.pi / program.box_length) ** 2 * program.dt
+    weights = _signed_weights(n)
+    kinetic = [qml.PhaseShift(-c * weights[b] ** 2, wires=_wire(n, b)) for b in range(n)]
+    kinetic += [qml.ControlledPhaseShift(-2 * c * weights[b] * weights[d], wires=[_wire(n, b), _wire(n, d)])
+                for b in range(n) for d in range(b + 1, n)]
+    return [qml.QFT(wires=wires), *kinetic, qml.adjoint(qml.QFT(wires=wires))]
+
+
+def _block_step(program, qml) -> list:
+    n = program.num_qubits
+    W_low, W_high, twiddle, frequency, a = blocked_fourier(n)
+    N = 2**n
+    signed = np.where(frequency < N // 2, frequency, frequency - N)
+    kinetic = np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * program.dt)
+    # Grid bit b lives on wire n-1-b: the low register (bits < a) is wires n-a..n-1 and a
+    # register's matrix index is big-endian over the wires given, i.e. wires in descending bit order.
+    low = [_wire(n, b) for b in reversed(range(a))]
+    high = [_wire(n, b) for b in reversed(range(a, n))]
+    every = list(range(n))
+    return [qml.QubitUnitary(W_high, wires=high), qml.DiagonalQubitUnitary(twiddle, wires=every),
+            qml.QubitUnitary(W_low, wires=low), qml.DiagonalQubitUnitary(kinetic, wires=every),
+            qml.QubitUnitary(W_low.conj().T, wires=low), qml.DiagonalQubitUnitary(twiddle.conj(), wires=every),
+            qml.QubitUnitary(W_high.conj().T, wires=high)]
