@@ -1,4 +1,4 @@
-"""One 64-energy T(E) curve per preset: numpy FFT floor vs the statevector backend vs Aer.
+"""One 64-energy T(E) curve per preset: numpy FFT floor vs statevector, Aer and PennyLane backends.
 
     python benchmarks/scattering_speed.py [--energies 64] [--aer-energies 64] [--presets nisq,accurate]
 
@@ -95,6 +95,16 @@ def main():
                              "ratio_to_floor": full / floor_seconds, "jobs": 1,
                              "circuits": result.metadata["circuits"],
                              "max_abs_dT": float(np.abs(result.transmission - floor[subset]).max())})
+        for device in ("default.qubit", "lightning.qubit"):
+            forms = ["blocks"] if preset == "accurate" else ["gates", "blocks"]
+            for form in forms:
+                pennylane = qthybrid.get_backend("pennylane", preset=preset, device=device, form=form)
+                pennylane.transmission(eps[-1:] * barrier.V0, barrier)          # warm-up
+                values, seconds = timed(lambda: pennylane.transmission(eps[subset] * barrier.V0, barrier))
+                full = seconds * total_steps / subset_steps
+                rows.append({"preset": preset, "implementation": f"pennylane ({device}, {form})",
+                             "energies": len(subset), "seconds": seconds, "ratio_to_floor": full / floor_seconds,
+                             "jobs": "", "max_abs_dT": float(np.abs(values - floor[subset]).max())})
         schedule_1 = program.schedule([1.0])
         costs[preset] = {"generic": circuit_costs(program, int(schedule_1.steps[0])),
                          "fake_torino": circuit_costs(program, int(schedule_1.steps[0]), "fake_torino")}

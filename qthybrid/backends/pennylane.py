@@ -22,6 +22,9 @@ from ._circuit_common import check_memory, energies_to_eps, program_options, res
 #: legacy qiskit.aer device samples unless it is told to use the statevector method.
 DEVICE_DEFAULTS = {"qiskit.aer": {"method": "statevector"}}
 
+#: Devices whose constructor takes ``seed`` for reproducible sampling.
+SEEDED_DEVICES = ("default.qubit", "lightning.")
+
 #: Device-name prefixes and the package that provides them.
 PLUGINS = {
     "default.": "pennylane",
@@ -85,6 +88,8 @@ class PennyLaneBackend(Backend):
 
         options = options or self.options
         device_kwargs = {**DEVICE_DEFAULTS.get(options.device, {}), **options.device_kwargs}
+        if options.seed is not None and options.device.startswith(SEEDED_DEVICES):
+            device_kwargs.setdefault("seed", options.seed)
         device = make_device(options.device, program.num_qubits, **device_kwargs)
 
         @qml.qnode(device)

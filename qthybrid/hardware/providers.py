@@ -1,0 +1,276 @@
+"""Sending scattering programs to quantum hardware providers, with a cost shown first.
+
+Targets are written ``provider:backend``:
+
+* ``ibm:ibm_torino`` (any IBM Quantum backend). Credentials come from
+  ``QISKIT_IBM_TOKEN`` (with ``QISKIT_IBM_INSTANCE`` and optionally
+  ``QISKIT_IBM_CHANNEL``) or from an account saved with
+  ``QiskitRuntimeService.save_account``. ``ibm:fake_lagos`` (any fake backend)
+  runs the same path offline in qiskit-ibm-runtime's local mode, with the
+  device's noise.
+* ``braket:<device ARN>`` or ``braket:local`` (needs ``amazon-braket-sdk``; AWS
+  credentials from the usual boto3 chain). The circuit travels as OpenQASM 3 in
+  Braket's native gate names (see :mod:`qthybrid.circuits.braket_qasm`).
+
+IonQ hardware is reached through PennyLane (``get_backend("pennylane",
+device="ionq.qpu")`` with ``IONQ_API_KEY``), which this module does not journal.
+
+Credentials are only ever passed to the provider's own client: they are never
+logged, returned, or written to the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..programs import ScatteringProgram
+from .journal import JobJournal, JobRecord
+
+log = logging.getLogger(__name__)
+
+
+class CredentialsError(RuntimeError):
+    """No credentials were found for a provider."""
+
+
+@dataclass(frozen=True)
+class SubmissionCost:
+    """What a submission will use, shown before anything is sent."""
+
+    provider: str
+    backend: str
+    qubits: int
+    max_depth: int
+    two_qubit_gates: int
+    shots: int
+    circuits: int
+
+    def __str__(self):
+        return (f"{self.provider}:{self.backend}: {self.circuits} circuit(s) x {self.shots} shots, "
+                f"{self.qubits} qubits, depth <= {self.max_depth}, {self.two_qubit_gates} two-qubit gates in all")
+
+
+def _two_qubit_gates(circuit) -> int:
+    return sum(1 for instruction in circuit.data if instruction.operation.num_qubits == 2
+               and instruction.operation.name not in ("barrier",))
+
+
+def _parse_target(target: str) -> tuple[str, str]:
+    provider, _, backend = target.partition(":")
+    if provider not in ("ibm", "braket") or not backend:
+        raise ValueError(f"target must be 'ibm:<backend>' or 'braket:<device ARN>|local', got {target!r}")
+    return provider, backend
+
+
+# IBM ---------------------------------------------------------------------------------------------
+def _ibm_service():
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    token = os.environ.get("QISKIT_IBM_TOKEN")
+    if token:
+        channel = os.environ.get("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")
+        return QiskitRuntimeService(channel=channel, token=token, instance=os.environ.get("QISKIT_IBM_INSTANCE"))
+    if QiskitRuntimeService.saved_accounts():
+        return QiskitRuntimeService()
+    raise CredentialsError("no IBM Quantum credentials: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE), or save "
+                           "an account with QiskitRuntimeService.save_account(...)")
+
+
+def _ibm_backend(name: str):
+    if name.startswith("fake"):
+        from ..backends.aer import fake_backend
+
+        return fake_backend(name), True
+    try:
+        return _ibm_service().backend(name), False
+    except CredentialsError:
+        raise
+    except Exception as exc:   # network, authentication, unknown backend: keep the message, drop any secret
+        raise ConnectionError(f"could not reach IBM backend {name!r}: {type(exc).__name__}: "
+                              f"{_without_secrets(str(exc))}") from None
+
+
+def _without_secrets(text: str) -> str:
+    for variable in ("QISKIT_IBM_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "IONQ_API_KEY"):
+        secret = os.environ.get(variable)
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _sweep_circuits(program: ScatteringProgram, eps):
+    """Gate-level measured circuits, one per step count, with the momenta to bind to each."""
+    from ..circuits import build_scattering_circuit
+
+    schedule = program.schedule(eps)
+    groups = []
+    for steps, indices in schedule.groups():
+        built = build_scattering_circuit(program, steps, loop=False, readout="measure")
+        groups.append((built, schedule.k0[indices], indices))
+    return groups
+
+
+@dataclass
+class PreparedSubmission:
+    """Transpiled work for one target, its cost, and how to map results back to energies."""
+
+    provider: str
+    backend_name: str
+    backend: object
+    local: bool
+    payload: list
+    order: np.ndarray
+    cost: SubmissionCost
+
+
+def prepare(program: ScatteringProgram, eps, target: str, shots: int = 1000) -> PreparedSubmission:
+    """Transpile the sweep for ``target`` and work out its cost; sends nothing."""
+    if not (isinstance(shots, int) and shots >= 1):
+        raise ValueError(f"shots must be an int >= 1, got {shots!r}")
+    provider, backend_name = _parse_target(target)
+    groups = _sweep_circuits(program, np.asarray(eps, dtype=float))
+    order = np.concatenate([indices for _, _, indices in groups])
+    if provider == "ibm":
+        from qiskit.transpiler import generate_preset_pass_manager
+
+        backend, local = _ibm_backend(backend_name)
+        manager = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=7)
+        payload = [(manager.run(built.circuit), momenta[:, None]) for built, momenta, _ in groups]
+        circuits = [circuit for circuit, _ in payload]
+        n_circuits = int(sum(len(momenta) for _, momenta in payload))
+        two_qubit = int(sum(_two_qubit_gates(c) * len(m) for c, m in payload))
+    else:
+        backend, local = _braket_device(backend_name)
+        payload = []
+        for built, momenta, _ in groups:
+            for k0 in momenta:
+                payload.append(built.circuit.assign_parameters({built.momentum: float(k0)}))
+        circuits = payload
+        n_circuits = len(payload)
+        two_qubit = int(sum(_two_qubit_gates(c) for c in circuits))
+    cost = SubmissionCost(provider=provider, backend=backend_name, qubits=program.num_qubits,
+                          max_depth=max(c.depth() for c in circuits), two_qubit_gates=two_qubit,
+                          shots=shots, circuits=n_circuits)
+    return PreparedSubmission(provider, backend_name, backend, local, payload, order, cost)
+
+
+# Braket --------------------------------------------------------------------------------------------
+def _braket_device(name: str):
+    try:
+        from braket.devices import LocalSimulator
+    except ImportError:
+        raise ImportError("Braket targets need the Amazon Braket SDK: pip install amazon-braket-sdk") from None
+    if name == "local":
+        return LocalSimulator(), True
+    from braket.aws import AwsDevice
+
+    try:
+        return AwsDevice(name), False
+    except Exception as exc:
+        raise ConnectionError(f"could not reach Braket device {name!r}: {type(exc).__name__}: "
+                              f"{_without_secrets(str(exc))}") from None
+
+
+def _braket_program(circuit):
+    from braket.ir.openqasm import Program
+
+    from ..circuits.braket_qasm import braket_qasm
+
+    return Program(source=braket_qasm(circuit))
+
+
+# Submitting and fetching -------------------------------------------------------------------------
+def submit(program: ScatteringProgram, eps, target: str, shots: int = 1000, *, journal: JobJournal | None = None,
+           confirm=None, wait: bool = False) -> JobRecord | None:
+    """Send one energy sweep to ``target`` as one job and journal it.
+
+    ``confirm(cost) -> bool`` sees the :class:`SubmissionCost` first; returning
+    False sends nothing (returns None). The job is journaled as soon as the
+    provider returns its id, before anything waits on it. With ``wait`` the
+    result (T and its standard error per energy, in the order of ``eps``) is
+    stored too.
+    """
+    eps = np.asarray(eps, dtype=float).reshape(-1)
+    journal = journal or JobJournal()
+    prepared = prepare(program, eps, target, shots)
+    log.info("submission cost: %s", prepared.cost)
+    if confirm is not None and not confirm(prepared.cost):
+        return None
+    if prepared.provider == "ibm":
+        from qiskit_ibm_runtime import SamplerV2
+
+        job = SamplerV2(mode=prepared.backend).run(prepared.payload, shots=shots)
+    else:
+        job = prepared.backend.run_batch([_braket_program(c) for c in prepared.payload], shots=shots)
+    job_id = _job_id(job, prepared.provider)
+    parameters = {"eps": eps.tolist(), "shots": shots, "order": prepared.order.tolist(),
+                  "cost": asdict(prepared.cost), "local": prepared.local}
+    journal.record_submission(job_id, prepared.provider, prepared.backend_name, program.fingerprint(), parameters)
+    log.info("journaled job %s on %s", job_id, target)
+    if wait:
+        _store_result(journal, job_id, prepared.provider, job, parameters)
+    return journal.get(job_id)
+
+
+def _job_id(job, provider: str) -> str:
+    if provider == "ibm":
+        return job.job_id()
+    if hasattr(job, "tasks"):                      # an AWS task batch: its tasks' ARNs
+        return "batch:" + ",".join(task.id for task in job.tasks)
+    return f"local:{uuid.uuid4()}"                 # Braket's local simulator gives no ids
+
+
+def _store_result(journal: JobJournal, job_id: str, provider: str, job, parameters: dict) -> None:
+    try:
+        if provider == "ibm":
+            result = job.result()
+            counts = [counts for pub in result for counts in _pub_counts(pub)]
+        else:
+            counts = [dict(result.measurement_counts) for result in job.results()]
+    except Exception as exc:
+        journal.record_result(job_id, "failed", {"error": f"{type(exc).__name__}: {_without_secrets(str(exc))}"})
+        raise
+    shots = parameters["shots"]
+    T = np.empty(len(counts))
+    T[np.asarray(parameters["order"])] = [c.get("1", 0) / shots for c in counts]   # back to the order of eps
+    journal.record_result(job_id, "done", {"transmission": T.tolist(),
+                                           "stderr": np.sqrt(T * (1 - T) / shots).tolist(), "shots": shots})
+
+
+def _pub_counts(pub_result):
+    bit_array = pub_result.data.transmitted
+    return [bit_array[i].get_counts() for i in range(bit_array.shape[0])] if bit_array.ndim else [bit_array.get_counts()]
+
+
+def fetch(job_id: str, journal: JobJournal | None = None) -> JobRecord:
+    """The journaled job, with its result fetched from the provider if not stored yet."""
+    journal = journal or JobJournal()
+    record = journal.get(job_id)
+    if record.status == "done" or record.status == "failed":
+        return record
+    if record.parameters.get("local"):
+        raise RuntimeError(f"job {job_id} ran on a local stand-in ({record.backend}) whose jobs do not outlive "
+                           f"the submitting process; its result was not stored (submit with wait=True)")
+    if record.provider == "ibm":
+        job = _ibm_service().job(job_id)
+    else:
+        from braket.aws import AwsQuantumTask
+
+        job = _BraketTasks([AwsQuantumTask(arn) for arn in job_id.removeprefix("batch:").split(",")])
+    _store_result(journal, job_id, record.provider, job, record.parameters)
+    return journal.get(job_id)
+
+
+@dataclass
+class _BraketTasks:
+    """Braket tasks found again by ARN, read like a task batch."""
+
+    tasks: list
+
+    def results(self):
+        return [task.result() for task in self.tasks]
