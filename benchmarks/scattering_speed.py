@@ -58,6 +58,9 @@ def main():
     parser.add_argument("--energies", type=int, default=64)
     parser.add_argument("--aer-energies", type=int, default=64, help="Aer subset size on the accurate preset")
     parser.add_argument("--presets", default="nisq,accurate")
+    parser.add_argument("--pennylane-presets", default="nisq",
+                        help="presets timed on PennyLane devices (one accurate-preset energy takes ~150 s on "
+                             "default.qubit)")
     parser.add_argument("--accurate-aer-forms", default="blocks",
                         help="Aer circuit forms timed on the accurate preset (the gate form takes ~1 h there)")
     args = parser.parse_args()
@@ -95,9 +98,8 @@ def main():
                              "ratio_to_floor": full / floor_seconds, "jobs": 1,
                              "circuits": result.metadata["circuits"],
                              "max_abs_dT": float(np.abs(result.transmission - floor[subset]).max())})
-        for device in ("default.qubit", "lightning.qubit"):
-            forms = ["blocks"] if preset == "accurate" else ["gates", "blocks"]
-            for form in forms:
+        for device in ("default.qubit", "lightning.qubit") if preset in args.pennylane_presets.split(",") else ():
+            for form in ("gates", "blocks"):
                 pennylane = qthybrid.get_backend("pennylane", preset=preset, device=device, form=form)
                 pennylane.transmission(eps[-1:] * barrier.V0, barrier)          # warm-up
                 values, seconds = timed(lambda: pennylane.transmission(eps[subset] * barrier.V0, barrier))

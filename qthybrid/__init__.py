@@ -11,8 +11,18 @@ from .physics import (Barrier, dtransmission_dE, hill_wheeler_transmission, logi
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # scikit-learn is imported only when the classifier is asked for.
+    if name == "TunnelingClassifier":
+        from .classifier import TunnelingClassifier
+
+        return TunnelingClassifier
+    raise AttributeError(f"module 'qthybrid' has no attribute {name!r}")
+
 __all__ = [
     "Barrier", "transmission", "dtransmission_dE", "packet_transmission",
     "logistic_transmission", "hill_wheeler_transmission", "get_backend", "available_backends",
+    "TunnelingClassifier",
     "__version__",
 ]

@@ -169,8 +169,29 @@ def test_a_sweep_is_one_aer_job(monkeypatch):
         return original(self, circuits, *args, **kwargs)
 
     monkeypatch.setattr(AerSimulator, "run", counting_run)
-    qthybrid.get_backend("aer", preset="nisq").transmission(30.0 * np.linspace(0.3, 8, 16), Barrier())
-    assert len(calls) == 1
+    result = qthybrid.get_backend("aer", preset="nisq").run_transmission(30.0 * np.linspace(0.3, 8, 16), Barrier())
+    assert len(calls) == 1 and len(result.metadata["job_ids"]) == 1
+
+
+def test_aer_splits_sweeps_that_do_not_fit_memory_and_falls_back_to_the_leaner_form(monkeypatch):
+    from qthybrid.backends import _circuit_common
+
+    barrier = Barrier()
+    E = barrier.V0 * np.array([0.3, 0.7, 2.5, 6.0])
+    steps = SMALL.schedule(E / barrier.V0).steps
+    per_step = aer_module._BYTES_PER_STEP
+    # On 8 qubits blocks are the leaner form: a budget between the two forms' cost of the
+    # longest circuit forces the fallback, and the sweep no longer fits one job.
+    lean, heavy = sorted((per_step[f](8), f) for f in per_step)
+    budget = int(steps.max() * (lean[0] + heavy[0]) / 2)
+    monkeypatch.setattr(_circuit_common, "available_memory_bytes", lambda: 2 * budget)
+    result = qthybrid.get_backend("aer", program=SMALL, form=heavy[1]).run_transmission(E, barrier)
+    assert len(result.metadata["job_ids"]) > 1 and lean[1] in result.metadata["forms"]
+    np.testing.assert_allclose(result.transmission, statevector(program=SMALL).transmission(E, barrier),
+                               atol=1e-10)
+    monkeypatch.setattr(_circuit_common, "available_memory_bytes", lambda: 1000)
+    with pytest.raises(MemoryError, match="needs about"):
+        qthybrid.get_backend("aer", program=SMALL).transmission(E, barrier)
 
 
 @pytest.mark.parametrize("name", ["statevector", "aer"])

@@ -13,6 +13,7 @@ a multi-controlled ``PhaseShift`` barrier) and ``blocks`` (Fourier blocks as
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,7 +73,9 @@ def _gate_step(program, qml) -> list:
     return [qml.QFT(wires=wires), *kinetic, qml.adjoint(qml.QFT(wires=wires))]
 
 
-def _block_step(program, qml) -> list:
+@lru_cache(maxsize=8)
+def _block_matrices(program: ScatteringProgram):
+    """The arrays of one blocked kinetic step, computed once per program and shared by all steps."""
     n = program.num_qubits
     W_low, W_high, twiddle, frequency, a = blocked_fourier(n)
     N = 2**n
@@ -82,8 +85,11 @@ def _block_step(program, qml) -> list:
     # register's matrix index is big-endian over the wires given, i.e. wires in descending bit order.
     low = [_wire(n, b) for b in reversed(range(a))]
     high = [_wire(n, b) for b in reversed(range(a, n))]
-    every = list(range(n))
-    return [qml.QubitUnitary(W_high, wires=high), qml.DiagonalQubitUnitary(twiddle, wires=every),
-            qml.QubitUnitary(W_low, wires=low), qml.DiagonalQubitUnitary(kinetic, wires=every),
-            qml.QubitUnitary(W_low.conj().T, wires=low), qml.DiagonalQubitUnitary(twiddle.conj(), wires=every),
-            qml.QubitUnitary(W_high.conj().T, wires=high)]
+    return ((W_high, high), (twiddle, None), (W_low, low), (kinetic, None),
+            (W_low.conj().T, low), (twiddle.conj(), None), (W_high.conj().T, high))
+
+
+def _block_step(program, qml) -> list:
+    every = list(range(program.num_qubits))
+    return [qml.DiagonalQubitUnitary(matrix, wires=every) if wires is None else qml.QubitUnitary(matrix, wires=wires)
+            for matrix, wires in _block_matrices(program)]
