@@ -95,7 +95,7 @@ def main():
                 full = seconds * total_steps / subset_steps
                 rows.append({"preset": preset, "implementation": f"aer ({device}, {form})",
                              "energies": len(subset), "seconds": seconds,
-                             "ratio_to_floor": full / floor_seconds, "jobs": 1,
+                             "ratio_to_floor": full / floor_seconds, "jobs": len(result.metadata["job_ids"]),
                              "circuits": result.metadata["circuits"],
                              "max_abs_dT": float(np.abs(result.transmission - floor[subset]).max())})
         for device in ("default.qubit", "lightning.qubit") if preset in args.pennylane_presets.split(",") else ():

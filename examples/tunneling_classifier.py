@@ -38,7 +38,7 @@ def main():
                                    n_clusters_per_class=1, random_state=seed)
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
         model = TunnelingClassifier().fit(X_train, y_train)
-        reference = LogisticRegression(penalty=None).fit(X_train, y_train)
+        reference = LogisticRegression(C=np.inf).fit(X_train, y_train)
         w, b = reference.coef_[0, 0], reference.intercept_[0]
         print(f"| {seed} | {model.score(X_test, y_test):.3f} | {reference.score(X_test, y_test):.3f} | "
               f"{model.alpha_:.4f} | {model.beta_:.4f} | {w:.4f} | {-b / w:.4f} |")
@@ -71,7 +71,7 @@ def main():
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=18)
     fig.colorbar(contour, label="Q (transmission)")
     ax.set_title(f"decision boundary (alpha = {model.alpha_:.2f}, beta = {model.beta_:.2f}), "
-                 f"accuracy {model.score(X, y):.3f}")
+                 f"accuracy {model.score(X, y):.3f}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "decision_boundary.png", dpi=120)
     print(f"\nsaved {out / 'figure1.png'} and {out / 'decision_boundary.png'}")

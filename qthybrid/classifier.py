@@ -147,8 +147,10 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         projection = self._check_params(X.shape[1])
         self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError("Classifier can't train when only one class is present.")
+        weighted = [c for c in self.classes_ if sample_weight[y == c].sum() > 0]
+        if len(weighted) < 2:
+            raise ValueError("Classifier can't train when only one class is present "
+                             "(counting only classes with positive sample weight).")
         targets = [self.classes_[1]] if len(self.classes_) == 2 else list(self.classes_)
         fits = [self._fit_binary(X, (y == target).astype(np.float64), sample_weight, projection)
                 for target in targets]
@@ -180,15 +182,12 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
         return float(theta[0]), float(theta[1]), direction, result.nit
 
     # Prediction ---------------------------------------------------------------------------
-    def _scores(self, X):
-        """The scalar x = w.X per class problem, shape (n,) or (n, K)."""
+    def decision_function(self, X):
+        """alpha (x - beta) with x = w.X the projected feature: shape (n,), or (n, K) one-vs-rest."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ np.asarray(self.direction_).T
-
-    def decision_function(self, X):
-        """alpha (x - beta): positive means the positive (or per-class) side."""
-        return np.asarray(self.alpha_) * (self._scores(X) - np.asarray(self.beta_))
+        x = X @ np.asarray(self.direction_).T
+        return np.asarray(self.alpha_) * (x - np.asarray(self.beta_))
 
     def _positive_probability(self, X):
         z = self.decision_function(X)
@@ -205,7 +204,8 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
         return np.where(totals > 0, Q / np.where(totals > 0, totals, 1), 1 / Q.shape[1])
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)   # checks fitting before classes_ is read
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     # Physics ------------------------------------------------------------------------------
     @property

@@ -20,7 +20,7 @@ def one_feature(random_state):
 def test_one_feature_is_logistic_regression_reparameterised(random_state):
     X_train, X_test, y_train, y_test = one_feature(random_state)
     model = TunnelingClassifier().fit(X_train, y_train)
-    reference = LogisticRegression(penalty=None, tol=1e-10, max_iter=10000).fit(X_train, y_train)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X_train, y_train)
     assert abs(model.score(X_test, y_test) - reference.score(X_test, y_test)) <= 0.005
     w, b = reference.coef_[0, 0], reference.intercept_[0]
     assert model.alpha_ == pytest.approx(w, rel=1e-4)
@@ -32,7 +32,7 @@ def test_one_feature_is_logistic_regression_reparameterised(random_state):
 def test_learned_projection_matches_multivariate_logistic_regression(random_state):
     X, y = make_classification(n_samples=800, n_features=6, n_informative=3, random_state=random_state)
     model = TunnelingClassifier(projection="learned").fit(X, y)
-    reference = LogisticRegression(penalty=None, tol=1e-10, max_iter=10000).fit(X, y)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
     np.testing.assert_allclose(model.alpha_ * model.direction_, reference.coef_[0], rtol=1e-3, atol=1e-4)
     assert abs(model.score(X, y) - reference.score(X, y)) <= 0.005
     assert np.linalg.norm(model.direction_) == pytest.approx(1.0)
@@ -45,7 +45,7 @@ def test_lda_projection_and_multiclass_one_vs_rest():
     assert model.alpha_.shape == (3,) and model.direction_.shape == (3, 5)
     probabilities = model.predict_proba(X)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    reference = LogisticRegression(penalty=None, max_iter=5000).fit(X, y).score(X, y)
+    reference = LogisticRegression(C=np.inf, max_iter=5000).fit(X, y).score(X, y)
     assert model.score(X, y) >= reference - 0.05
 
 
@@ -104,5 +104,17 @@ def test_bad_parameters_are_named():
         TunnelingClassifier(alpha0=-1.0).fit(X, y)
 
 
+#: The unpenalised fit (it must equal LogisticRegression(penalty=None)) has its optimum at
+#: infinity on this check's separable data; weighted and repeated rows then stop BFGS at
+#: points whose probabilities differ by ~1e-6 relative, above the check's 1e-7.
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "unpenalised fit on separable data: optimum at infinity, BFGS stops ~1e-6 apart",
+}
+
+
 def test_passes_check_estimator():
-    check_estimator(TunnelingClassifier())
+    results = check_estimator(TunnelingClassifier(), expected_failed_checks=EXPECTED_FAILURES,
+                              on_fail=None)
+    failed = {r["check_name"] for r in results if r["status"] == "failed"}
+    assert failed == set(), failed

@@ -1,0 +1,61 @@
+"""The qthybrid command through its real entry point."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def qthybrid(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "qthybrid.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+def test_help_is_fast_and_imports_no_heavy_library():
+    code = ("import sys, time; t = time.perf_counter(); from qthybrid.cli import build_parser; "
+            "build_parser().format_help(); print(time.perf_counter() - t, "
+            "sorted(m for m in ('torch', 'qiskit', 'pennylane', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert float(out[0]) < 2.0 and out[1].strip() == "[]"
+    start = time.perf_counter()
+    assert qthybrid("--help").returncode == 0
+    assert time.perf_counter() - start < 5.0
+
+
+def test_curve_prints_the_backends_side_by_side():
+    result = qthybrid("--json", "curve", "--backends", "analytic,aer", "--preset", "nisq", "--energies", "0.5,2")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["eps"] == [0.5, 2.0] and len(payload["aer"]) == 2
+    assert payload["analytic"][1] == pytest.approx(0.97207, abs=1e-5)
+
+
+def test_circuits_export_writes_the_files(tmp_path):
+    result = qthybrid("circuits", "export", "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "manifest.json").exists() and len(list(tmp_path.glob("*.qasm"))) == 6
+
+
+def test_submit_and_jobs_round_trip(tmp_path):
+    import os
+
+    env = {**os.environ, "QTHYBRID_JOURNAL": str(tmp_path / "jobs.sqlite")}
+    declined = subprocess.run([sys.executable, "-m", "qthybrid.cli", "submit", "ibm:fake_lagos", "--shots", "200"],
+                              capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert declined.returncode == 3 and "cost:" in declined.stderr
+    sent = qthybrid("--json", "submit", "ibm:fake_lagos", "--shots", "200", "--yes", "--wait", env=env)
+    assert sent.returncode == 0, sent.stderr
+    job_id = json.loads(sent.stdout)["job_id"]
+    listed = qthybrid("jobs", "list", env=env)
+    assert job_id in listed.stdout and "done" in listed.stdout
+    fetched = qthybrid("--json", "jobs", "fetch", job_id, env=env)
+    assert len(json.loads(fetched.stdout)["result"]["transmission"]) == 3
+
+
+def test_bad_arguments_have_meaningful_exit_codes():
+    assert qthybrid("curve", "--preset", "huge").returncode == 2
+    bad_target = qthybrid("submit", "rigetti:aspen", "--yes")
+    assert bad_target.returncode == 2 and "target must be" in bad_target.stderr
+    assert qthybrid("curve", "--energies", "0.001", "--backends", "statevector").returncode == 2
