@@ -18,11 +18,15 @@ def __getattr__(name):
         from .classifier import TunnelingClassifier
 
         return TunnelingClassifier
+    if name == "QDEAnnealer":
+        from .annealer import QDEAnnealer
+
+        return QDEAnnealer
     raise AttributeError(f"module 'qthybrid' has no attribute {name!r}")
 
 __all__ = [
     "Barrier", "transmission", "dtransmission_dE", "packet_transmission",
     "logistic_transmission", "hill_wheeler_transmission", "get_backend", "available_backends",
-    "TunnelingClassifier",
+    "TunnelingClassifier", "QDEAnnealer",
     "__version__",
 ]
