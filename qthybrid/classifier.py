@@ -95,7 +95,9 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
         activation: ``"logistic"``, ``"hill-wheeler"`` (the same law, read as a parabolic
             barrier) or ``"rectangular"``.
         g: barrier strength of the rectangular law.
-        optimizer: ``"bfgs"`` (scipy) or ``"qde"`` (the QDE annealer: not available yet).
+        optimizer: ``"bfgs"`` (scipy) or ``"qde"`` (the QDE annealer's grid solver over
+            alpha in (0, 20/std x], beta in [min x, max x], then its local polish; needs
+            projection "none" or "lda").
         tol, max_iter: BFGS gradient tolerance and iteration limit.
 
     Attributes:
@@ -121,9 +123,6 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
                               ("optimizer", _OPTIMIZERS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.optimizer == "qde":
-            raise ValueError("optimizer='qde' needs the QDE annealer, which is not available yet; "
-                             "use optimizer='bfgs'")
         for name in ("alpha0", "beta0", "g", "tol"):
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and math.isfinite(value)):
@@ -138,6 +137,9 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
         if projection == "none" and n_features != 1:
             raise ValueError(f"projection='none' needs exactly one feature, got {n_features}; "
                              f"use 'lda' or 'learned'")
+        if self.optimizer == "qde" and projection == "learned":
+            raise ValueError("optimizer='qde' fits (alpha, beta) on a fixed projection: use projection='none' "
+                             "(one feature) or 'lda'")
         return projection
 
     # Fitting ------------------------------------------------------------------------------
@@ -171,6 +173,9 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
             theta0 = np.array([self.alpha0, self.beta0])
             features = (X @ direction)[:, None]
         objective = _BinaryFit(self.activation, self.g, features, y, weights, learned)
+        if self.optimizer == "qde":
+            theta, iterations = self._anneal(objective, features[:, 0])
+            return float(theta[0]), float(theta[1]), direction, iterations
         result = minimize(objective, theta0, jac=True, method="BFGS",
                           options={"gtol": self.tol, "maxiter": self.max_iter})
         theta = result.x
@@ -180,6 +185,21 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
                 return 0.0, 0.0, direction, result.nit
             return alpha, float(-theta[-1] / alpha), theta[:-1] / alpha, result.nit
         return float(theta[0]), float(theta[1]), direction, result.nit
+
+    @staticmethod
+    def _anneal(objective, x):
+        """(alpha, beta) by the QDE annealer on the loss surface; returns (theta, stages)."""
+        from .annealer import QDEAnnealer
+
+        spread = float(x.std()) or 1.0
+        bounds = [(1e-6, 20.0 / spread), (float(x.min()), float(x.max()) if x.max() > x.min() else x.min() + 1)]
+
+        def losses(thetas):
+            flat = thetas.reshape(-1, 2)
+            return np.array([objective(theta)[0] for theta in flat]).reshape(thetas.shape[:-1])
+
+        result = QDEAnnealer(grid_points=48, candidates=2).minimize(losses, bounds)
+        return result.x, result.nit
 
     # Prediction ---------------------------------------------------------------------------
     def decision_function(self, X):

@@ -5,6 +5,7 @@
     qthybrid circuits show PRESET [--target fake_torino] [--eps 1.0]
     qthybrid submit TARGET [--preset nisq] [--eps 0.5,1,2] [--shots 1000] [--yes] [--wait]
     qthybrid jobs list | qthybrid jobs fetch JOB_ID
+    qthybrid anneal FUNCTION [--backend analytic|statevector|aer|pennylane] [--bounds=-5:5,-5:5]
     qthybrid bench [NAME ...]
 
 Exit codes: 0 success, 1 the work failed, 2 bad arguments or configuration,
@@ -116,12 +117,53 @@ def cmd_jobs(args) -> int:
     return EXIT_OK
 
 
+def _load_objective(spec: str):
+    """A named test function, or ``module:function`` for any importable vectorised callable."""
+    from qthybrid.annealer.objectives import FUNCTIONS
+
+    if spec in FUNCTIONS:
+        return FUNCTIONS[spec], [tuple(b) for b in FUNCTIONS[spec].bounds]
+    if ":" not in spec:
+        raise ValueError(f"unknown function {spec!r}; known: {', '.join(sorted(FUNCTIONS))}, or module:function")
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name), None
+
+
+def _parse_bounds(text: str):
+    try:
+        return [tuple(float(v) for v in pair.split(":")) for pair in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--bounds must look like -5:5,-5:5, got {text!r}") from None
+
+
+def cmd_anneal(args) -> int:
+    import numpy as np
+
+    from qthybrid import QDEAnnealer
+
+    function, default_bounds = _load_objective(args.function)
+    bounds = _parse_bounds(args.bounds) if args.bounds else default_bounds
+    if bounds is None:
+        raise ValueError("--bounds is required for a module:function objective")
+    if args.dims and default_bounds is not None:
+        bounds = [bounds[0]] * args.dims
+    result = QDEAnnealer(backend=args.backend, seed=args.seed).minimize(function, bounds)
+    payload = {"x": np.asarray(result.x).tolist(), "fun": result.fun, "nfev": result.nfev, "nit": result.nit,
+               "method": result.method, "backend": result.backend, "message": result.message,
+               "trajectory": result.trajectory}
+    _emit(args, payload, f"x = {np.round(result.x, 8).tolist()}\nf = {result.fun:.10g}\nnfev = {result.nfev}"
+                         f"  stages = {result.nit}  ({result.method}, {result.backend})")
+    return EXIT_OK
+
+
 def cmd_bench(args) -> int:
     folder = Path(__file__).resolve().parent.parent / "benchmarks"
     if not folder.is_dir():
         print("the benchmarks/ folder ships with the source tree; run from a checkout", file=sys.stderr)
         return EXIT_USAGE
-    names = args.names or ["activation_speed", "scattering_speed", "classifier", "hardware_rehearsal"]
+    names = args.names or ["activation_speed", "scattering_speed", "classifier", "hardware_rehearsal", "anneal"]
     for name in names:
         script = folder / f"{name}.py"
         if not script.exists():
@@ -171,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", choices=["list", "fetch"])
     jobs.add_argument("job_id", nargs="?")
     jobs.set_defaults(handler=cmd_jobs)
+
+    anneal = commands.add_parser("anneal", help="minimise a function with the QDE annealer")
+    anneal.add_argument("function", help="a named test function (e.g. rastrigin) or module:function")
+    anneal.add_argument("--backend", default="analytic", choices=["analytic", "statevector", "aer", "pennylane"])
+    anneal.add_argument("--bounds", help="low:high per dimension, comma-separated; write --bounds=-5:5,-5:5")
+    anneal.add_argument("--dims", type=int, help="repeat a named function's first bound this many times")
+    anneal.add_argument("--seed", type=int, default=0)
+    anneal.set_defaults(handler=cmd_anneal)
 
     bench = commands.add_parser("bench", help="run benchmark scripts and print their tables")
     bench.add_argument("names", nargs="*")

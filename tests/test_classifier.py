@@ -59,6 +59,16 @@ def test_sample_weights_equal_repeated_rows():
     assert weighted.beta_ == pytest.approx(repeated.beta_, rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("random_state", [0, 42])
+def test_qde_optimizer_finds_the_same_fit_as_bfgs(random_state):
+    X_train, X_test, y_train, y_test = one_feature(random_state)
+    bfgs = TunnelingClassifier().fit(X_train, y_train)
+    qde = TunnelingClassifier(optimizer="qde").fit(X_train, y_train)
+    assert qde.alpha_ == pytest.approx(bfgs.alpha_, rel=1e-3)
+    assert qde.beta_ == pytest.approx(bfgs.beta_, rel=1e-3, abs=1e-4)
+    assert qde.score(X_test, y_test) == bfgs.score(X_test, y_test)
+
+
 def test_the_fitted_law_is_a_parabolic_barrier():
     X_train, X_test, y_train, _ = one_feature(1)
     model = TunnelingClassifier(activation="hill-wheeler").fit(X_train, y_train)
@@ -98,8 +108,8 @@ def test_bad_parameters_are_named():
         TunnelingClassifier(projection="none").fit(X, y)
     with pytest.raises(ValueError, match="activation must be one of"):
         TunnelingClassifier(activation="sigmoid").fit(X, y)
-    with pytest.raises(ValueError, match="optimizer='qde' needs the QDE annealer"):
-        TunnelingClassifier(optimizer="qde").fit(X, y)
+    with pytest.raises(ValueError, match="optimizer='qde' fits \\(alpha, beta\\) on a fixed projection"):
+        TunnelingClassifier(optimizer="qde", projection="learned").fit(X, y)
     with pytest.raises(ValueError, match="alpha0, g and tol must be > 0"):
         TunnelingClassifier(alpha0=-1.0).fit(X, y)
 

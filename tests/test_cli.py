@@ -59,3 +59,19 @@ def test_bad_arguments_have_meaningful_exit_codes():
     bad_target = qthybrid("submit", "rigetti:aspen", "--yes")
     assert bad_target.returncode == 2 and "target must be" in bad_target.stderr
     assert qthybrid("curve", "--energies", "0.001", "--backends", "statevector").returncode == 2
+
+
+def test_anneal_named_and_user_functions(tmp_path):
+    result = qthybrid("--json", "anneal", "rastrigin")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["fun"] <= 1e-6
+    (tmp_path / "my_objective.py").write_text("def bowl(x):\n    return ((x - 0.3) ** 2).sum(-1)\n")
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = qthybrid("--json", "anneal", "my_objective:bowl", "--bounds=-1:1,-1:1", "--backend", "statevector",
+                      env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["x"] == pytest.approx([0.3, 0.3], abs=1e-6)
+    assert qthybrid("anneal", "nonesuch").returncode == 2
+    assert qthybrid("anneal", "rastrigin", "--bounds=1:-1").returncode == 2
