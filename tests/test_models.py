@@ -1,0 +1,126 @@
+"""The four QT networks and their classical twins: they learn, they are reproducible, they behave."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from qthybrid.data import encode, load_digits, load_sentiment, mackey_glass  # noqa: E402
+from qthybrid.models import (BayesianNet, EchoStateNetwork, FeedForward, RecurrentClassifier,  # noqa: E402
+                             make_activation, train_bayesian, train_classifier, train_sequences)
+from qthybrid.nn import QTActivation  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=0)
+
+
+@pytest.mark.parametrize("activation", ["qt", "relu"])
+def test_feedforward_learns_digits(digits, activation):
+    X_train, X_test, y_train, y_test = digits
+    torch.manual_seed(0)
+    model = FeedForward(64, 128, 10, activation=activation, init_std=None)
+    history = train_classifier(model, X_train, y_train, X_test, y_test, epochs=15, lr=0.1, seed=0)
+    assert history[-1]["test_accuracy"] >= 0.93
+
+
+def test_same_seed_same_results(digits):
+    X_train, _, y_train, _ = digits
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = FeedForward(64, 32, 10, init_std=None)
+        runs.append([r["loss"] for r in train_classifier(model, X_train, y_train, epochs=3, lr=0.1, seed=3)])
+    assert runs[0] == runs[1]
+
+
+def test_activation_switch():
+    assert isinstance(make_activation("qt", ampl=3.0), QTActivation)
+    assert isinstance(make_activation("tanh"), torch.nn.Tanh)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        make_activation("gelu")
+    with pytest.raises(ValueError, match="apply to activation='qt' only"):
+        make_activation("relu", ampl=3.0)
+
+
+@pytest.mark.parametrize("activation", ["qt", "tanh"])
+def test_recurrent_net_reads_negations(activation):
+    train, test = load_sentiment()
+    train = [(torch.as_tensor(encode(s)), int(label)) for s, label in train]
+    test = [(torch.as_tensor(encode(s)), int(label)) for s, label in test]
+    torch.manual_seed(1)
+    model = RecurrentClassifier(20, 24, 2, activation=activation, init_scale=None)
+    history = train_sequences(model, train, test, epochs=50, lr=0.01, seed=1, optimizer="adam")
+    assert history[-1]["train_accuracy"] >= 0.95 and history[-1]["test_accuracy"] >= 0.7
+
+
+def test_bayesian_net_is_more_uncertain_out_of_distribution(digits):
+    X_train, X_test, y_train, y_test = digits
+    torch.manual_seed(0)
+    model = BayesianNet(64, 64, 10, activation="qt", prior_sigma=1.0)
+    train_bayesian(model, X_train, y_train, epochs=40, lr=1e-2, seed=0)
+    probabilities, entropy_in = model.predict(torch.as_tensor(X_test), samples=30)
+    assert (probabilities.argmax(1).numpy() == y_test).mean() >= 0.85
+    noise = torch.rand(300, 64, generator=torch.Generator().manual_seed(1))
+    _, entropy_out = model.predict(noise, samples=30)
+    assert entropy_out.mean() > 2 * entropy_in.mean()
+    assert model.kl() > 0
+
+
+def test_noisy_weight_variant_reproduces_the_papers_update():
+    torch.manual_seed(0)
+    model = BayesianNet(8, 4, 3, activation="qt", noisy=True)
+    x, y = torch.randn(5, 8), torch.tensor([0, 1, 2, 0, 1])
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    assert torch.equal(model.hidden.weight_rho.grad, model.hidden.weight_mu.grad)   # same gradient to mean and std
+    assert model.kl() == 0
+
+
+def test_esn_echo_state_property_and_ridge_readout():
+    series = mackey_glass(700)
+    U, Y = series[:-1, None], series[1:]
+    # ridge 1e-3 keeps the readout well conditioned, so two solvers must agree to 1e-6.
+    esn = EchoStateNetwork(n_reservoir=200, activation="qt", washout=50, ridge=1e-3, random_state=0).fit(U, Y)
+    rng = np.random.default_rng(5)
+    a, _ = esn._run(U[:400], rng.uniform(0, 1, 200))
+    b, _ = esn._run(U[:400], rng.uniform(0, 1, 200))
+    assert np.abs(a[-1] - b[-1]).max() < 1e-6 < np.abs(a[0] - b[0]).max()       # initial state forgotten
+    from sklearn.linear_model import Ridge
+
+    states, _ = esn._run(U, np.zeros(200))
+    features = np.hstack([np.ones((len(U), 1)), U, states])[50:]
+    reference = Ridge(alpha=esn.ridge, fit_intercept=False, solver="cholesky").fit(features, Y[50:])
+    np.testing.assert_allclose(esn.W_out_.ravel(), reference.coef_.ravel(), rtol=1e-6, atol=1e-8)
+    again = EchoStateNetwork(n_reservoir=200, activation="qt", washout=50, ridge=1e-3, random_state=0).fit(U, Y)
+    np.testing.assert_array_equal(again.W_out_, esn.W_out_)
+
+
+def test_esn_predicts_mackey_glass_and_tanh_beats_qt_in_free_run():
+    series = mackey_glass(1400)
+    U, Y = series[:999, None], series[1:1000]
+    errors = {}
+    for activation in ("qt", "tanh"):
+        esn = EchoStateNetwork(n_reservoir=300, activation=activation, random_state=1).fit(U, Y)
+        one_step = esn.predict(series[999:1199, None])
+        assert np.mean((one_step - series[1000:1200]) ** 2) < 1e-4
+        free = esn.generate(100, series[999])
+        errors[activation] = np.mean((free - series[1000:1100]) ** 2)
+    assert errors["tanh"] < errors["qt"]
+
+
+def test_esn_passes_the_applicable_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(EchoStateNetwork(n_reservoir=20, washout=2, activation="tanh"),
+                              on_fail=None, expected_failed_checks=ESN_EXPECTED_FAILURES)
+    failed = {r["check_name"] for r in results if r["status"] == "failed"}
+    assert failed == set(), failed
+
+
+#: Checks that cannot hold for a sequence model: a reservoir's output at a row depends on
+#: the rows before it, so predictions change when rows are reordered or subset.
+ESN_EXPECTED_FAILURES = {
+    "check_methods_sample_order_invariance": "a reservoir is a sequence model: order matters",
+    "check_methods_subset_invariance": "a reservoir is a sequence model: earlier rows matter",
+}
