@@ -1,5 +1,7 @@
 """The ``qthybrid`` command (argparse; every heavy import happens inside a subcommand).
 
+    qthybrid run CONFIG.toml [--out DIR] [--resume]
+    qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR]
     qthybrid curve [--backends analytic,statevector,aer] [--preset accurate] [--energies ...]
     qthybrid circuits export [--dir circuits]
     qthybrid circuits show PRESET [--target fake_torino] [--eps 1.0]
@@ -32,6 +34,37 @@ def _floats(text: str) -> list[float]:
 
 def _emit(args, payload, table: str) -> None:
     print(json.dumps(payload, indent=2, default=str) if args.json else table)
+
+
+def _run_dir(config: dict, out: str | None, kind: str) -> Path:
+    import time
+
+    return Path(out) if out else Path("runs") / f"{config['experiment']['name']}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_run(args) -> int:
+    from qthybrid.experiments import load, run
+
+    config = load(args.config)
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out (the run directory to continue)")
+    out = _run_dir(config, args.out, "run")
+    final = run(config, out, resume=args.resume)
+    _emit(args, {"run_dir": str(out), **final},
+          f"test accuracy {final['test_accuracy_mean']:.4f} ± {final['test_accuracy_std']:.4f} over "
+          f"{final['seeds']} seeds\nrun directory: {out}")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from qthybrid.experiments import compare, load
+    from qthybrid.experiments.compare import table
+
+    config = load(args.config)
+    out = _run_dir(config, args.out, "compare")
+    rows = compare(config, args.backends.split(","), [b for b in args.baselines.split(",") if b], out)
+    _emit(args, {"run_dir": str(out), "rows": rows}, table(rows) + f"\n\nsaved in {out}")
+    return EXIT_OK
 
 
 def cmd_curve(args) -> int:
@@ -180,6 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    run = commands.add_parser("run", help="one experiment from a TOML config into a run directory")
+    run.add_argument("config")
+    run.add_argument("--out", help="run directory (default runs/<name>-run-<time>)")
+    run.add_argument("--resume", action="store_true", help="continue a killed run in --out from its checkpoint")
+    run.set_defaults(handler=cmd_run)
+
+    compare = commands.add_parser("compare", help="the same experiment on several backends and classical twins")
+    compare.add_argument("config")
+    compare.add_argument("--backends", default="analytic,statevector",
+                         help="QT activation backends: analytic, statevector, aer, pennylane:DEVICE")
+    compare.add_argument("--baselines", default="relu", help="classical twins: relu, tanh, sigmoid ('' for none)")
+    compare.add_argument("--out", help="output directory")
+    compare.set_defaults(handler=cmd_compare)
+
     curve = commands.add_parser("curve", help="T(E) from chosen backends beside the analytic curve")
     curve.add_argument("--backends", default="analytic,statevector",
                        help="comma-separated: analytic, statevector, aer, pennylane:DEVICE")
@@ -232,7 +279,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FileExistsError) as exc:
         print(f"qthybrid: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (RuntimeError, MemoryError, ConnectionError, ImportError) as exc:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import qthybrid
-from qthybrid import Barrier, get_backend, packet_transmission, transmission
+from qthybrid import get_backend, packet_transmission, transmission
 
 
 def test_unknown_backend_lists_the_known_ones():

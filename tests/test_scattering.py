@@ -11,7 +11,6 @@ pytest.importorskip("qiskit_aer")
 import qthybrid  # noqa: E402
 from qthybrid import Barrier, packet_transmission, transmission  # noqa: E402
 from qthybrid.backends import aer as aer_module  # noqa: E402
-from qthybrid.circuits import build_scattering_circuit  # noqa: E402
 from qthybrid.circuits.builder import append_barrier_phase, append_kinetic_phase, blocked_fourier  # noqa: E402
 from qthybrid.programs import ScatteringProgram, scattering_preset  # noqa: E402
 

@@ -244,7 +244,9 @@ def _store_result(journal: JobJournal, job_id: str, provider: str, job, paramete
 
 def _pub_counts(pub_result):
     bit_array = pub_result.data.transmitted
-    return [bit_array[i].get_counts() for i in range(bit_array.shape[0])] if bit_array.ndim else [bit_array.get_counts()]
+    if not bit_array.ndim:
+        return [bit_array.get_counts()]
+    return [bit_array[i].get_counts() for i in range(bit_array.shape[0])]
 
 
 def fetch(job_id: str, journal: JobJournal | None = None) -> JobRecord:

@@ -3,9 +3,9 @@
 from .activations import ACTIVATIONS, make_activation
 from .bayesian import BayesianLinear, BayesianNet, train_bayesian
 from .esn import EchoStateNetwork
-from .feedforward import FeedForward, accuracy, epochs_to, train_classifier
+from .feedforward import FeedForward, accuracy, epochs_to, train_classifier, train_epoch
 from .recurrent import RecurrentClassifier, sequence_accuracy, train_sequences
 
-__all__ = ["ACTIVATIONS", "make_activation", "FeedForward", "train_classifier", "accuracy", "epochs_to",
+__all__ = ["ACTIVATIONS", "make_activation", "FeedForward", "train_classifier", "train_epoch", "accuracy", "epochs_to",
            "RecurrentClassifier", "train_sequences", "sequence_accuracy", "BayesianLinear", "BayesianNet",
            "train_bayesian", "EchoStateNetwork"]

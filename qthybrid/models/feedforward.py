@@ -29,6 +29,23 @@ class FeedForward(nn.Module):
         return self.out(self.activation(self.hidden(x)))
 
 
+def train_epoch(model: nn.Module, optimiser, X_train, y_train, *, batch_size: int = 64,
+                clip_norm: float | None = 5.0, generator: torch.Generator | None = None) -> float:
+    """One epoch of mini-batch training in an order drawn from ``generator``; returns the mean loss."""
+    model.train()
+    order = torch.randperm(len(X_train), generator=generator)
+    total = 0.0
+    for batch in order.split(batch_size):
+        optimiser.zero_grad()
+        loss = nn.functional.cross_entropy(model(X_train[batch]), y_train[batch])
+        loss.backward()
+        if clip_norm is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimiser.step()
+        total += loss.item() * len(batch)
+    return total / len(X_train)
+
+
 def train_classifier(model: nn.Module, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10,
                      lr: float = 0.01, batch_size: int = 64, clip_norm: float | None = 5.0, seed: int = 0,
                      target_accuracy: float | None = None, progress=None) -> list[dict]:
@@ -42,18 +59,9 @@ def train_classifier(model: nn.Module, X_train, y_train, X_test=None, y_test=Non
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(X_train), generator=generator)
-        total = 0.0
-        for batch in order.split(batch_size):
-            optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(X_train[batch]), y_train[batch])
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimiser.step()
-            total += loss.item() * len(batch)
-        record = {"epoch": epoch, "loss": total / len(X_train), "seconds": time.perf_counter() - start,
+        loss = train_epoch(model, optimiser, X_train, y_train, batch_size=batch_size, clip_norm=clip_norm,
+                           generator=generator)
+        record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start,
                   "train_accuracy": accuracy(model, X_train, y_train)}
         if X_test is not None:
             record["test_accuracy"] = accuracy(model, X_test, y_test)

@@ -1,0 +1,117 @@
+"""Experiments from config files: validation, runs, resume after a kill, backend comparison."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("torch")
+
+from qthybrid.experiments import ConfigError, validate  # noqa: E402
+
+SMALL = """
+[experiment]
+name = "small"
+data = "digits"
+seeds = [0, 1]
+epochs = {epochs}
+
+[model]
+hidden = {hidden}
+lr = 0.3
+train_limit = {limit}
+
+[activation]
+name = "qt"
+backend = "{backend}"
+preset = "nisq"
+"""
+
+
+def write_config(tmp_path, epochs=3, hidden=64, limit=0, backend="analytic", name="config.toml"):
+    path = tmp_path / name
+    path.write_text(SMALL.format(epochs=epochs, hidden=hidden, limit=limit, backend=backend))
+    return path
+
+
+def qthybrid(*args, env=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "qthybrid.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"experiment": {"epoch": 3}}, "unknown key experiment.epoch; allowed: data, data_dir, epochs"),
+    ({"trainer": {}}, r"unknown section \[trainer\]"),
+    ({"experiment": {"epochs": "3"}}, "experiment.epochs must be a int"),
+    ({"activation": {"backend": "quantum"}}, "activation.backend must be one of 'analytic', 'statevector'"),
+    ({"activation": {"name": "gelu"}}, "activation.name must be one of"),
+    ({"experiment": {"seeds": []}}, "experiment.seeds must be a non-empty list"),
+    ({"model": {"lr": -1.0}}, "model.lr must be > 0"),
+    ({"experiment": {"data": "mnist", "data_dir": "/nowhere"}}, "experiment.data = 'mnist': no mnist IDX files"),
+])
+def test_bad_configs_name_the_key(config, match):
+    with pytest.raises(ConfigError, match=match):
+        validate(config)
+
+
+def test_bad_config_is_refused_before_any_work(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[experiment]\nname = "x"\nepochz = 3\n')
+    result = qthybrid("run", str(path), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and "unknown key experiment.epochz" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_writes_a_complete_run_directory(tmp_path):
+    out = tmp_path / "run"
+    result = qthybrid("--json", "run", str(write_config(tmp_path)), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in ("config.json", "environment.json", "metrics.csv", "metrics.json", "final.json", "training.png",
+                 "activation.png", "checkpoint.pt"):
+        assert (out / name).exists(), name
+    final = json.loads((out / "final.json").read_text())
+    assert final["seeds"] == 2 and final["test_accuracy_mean"] > 0.7
+    assert len(json.loads((out / "metrics.json").read_text())) == 6
+    assert qthybrid("run", str(write_config(tmp_path)), "--out", str(out)).returncode == 2   # no silent overwrite
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_to_the_same_metrics(tmp_path):
+    config = write_config(tmp_path, epochs=6, hidden=256, limit=0)
+    reference = tmp_path / "reference"
+    assert qthybrid("run", str(config), "--out", str(reference)).returncode == 0
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen([sys.executable, "-m", "qthybrid.cli", "run", str(config), "--out", str(interrupted)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (interrupted / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (interrupted / "final.json").exists(), "the run finished before it could be killed"
+    resumed = qthybrid("run", str(config), "--out", str(interrupted), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    expected = json.loads((reference / "final.json").read_text())["per_seed"]
+    got = json.loads((interrupted / "final.json").read_text())["per_seed"]
+    for seed in expected:
+        for key in ("loss", "train_accuracy", "test_accuracy"):
+            assert got[seed][key] == expected[seed][key], (seed, key)
+
+
+def test_compare_runs_backends_and_twins(tmp_path):
+    env = {**os.environ, "QTHYBRID_CACHE_DIR": str(tmp_path / "cache")}
+    out = tmp_path / "compare"
+    result = qthybrid("--json", "compare", str(write_config(tmp_path, epochs=2)), "--backends",
+                      "analytic,statevector", "--baselines", "relu", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {r["variant"]: r for r in json.loads(result.stdout)["rows"]}
+    assert set(rows) == {"qt/analytic", "qt/statevector", "relu"}
+    assert rows["qt/analytic"]["max_abs_dT_vs_first"] == 0.0
+    assert 0.05 < rows["qt/statevector"]["max_abs_dT_vs_first"] < 1.0     # the nisq curve differs, visibly
+    for name in ("compare.json", "compare.md", "activations.png"):
+        assert (out / name).exists()
