@@ -28,7 +28,7 @@ def test_exported_files_load_back_with_the_same_probabilities():
     from qiskit.quantum_info import Statevector
 
     manifest = json.loads((CIRCUITS / "manifest.json").read_text())
-    nisq = [e for e in manifest["circuits"] if e["preset"] == "nisq"]
+    nisq = [e for e in manifest["circuits"] if e["preset"] == "nisq"]   # (qde-anneal: its own test)
     reference = qthybrid.get_backend("statevector", preset="nisq")
     for entry in nisq:
         circuit = qasm3.loads((CIRCUITS / entry["file"]).read_text())
@@ -53,3 +53,15 @@ def test_accurate_files_keep_the_loop_and_parameter():
         assert len(loops[0].params[0]) == entry["steps"]
         inputs = sorted(p.name for p in circuit.parameters if not p.name.startswith("_loop"))
         assert inputs == entry["parameters"]
+
+
+def test_annealing_circuit_file_reproduces_the_statevector():
+    from qiskit import qasm3
+    from qiskit.quantum_info import Statevector
+
+    from qthybrid.annealer.circuit import statevector_probabilities
+    from qthybrid.circuits.export import annealing_reference_program
+
+    circuit = qasm3.loads((CIRCUITS / "qde_anneal_double_well_5q.qasm").read_text())
+    probabilities = Statevector(circuit.remove_final_measurements(inplace=False)).probabilities()
+    np.testing.assert_allclose(probabilities, statevector_probabilities(annealing_reference_program()), atol=1e-10)

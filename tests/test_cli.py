@@ -35,7 +35,7 @@ def test_curve_prints_the_backends_side_by_side():
 def test_circuits_export_writes_the_files(tmp_path):
     result = qthybrid("circuits", "export", "--dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "manifest.json").exists() and len(list(tmp_path.glob("*.qasm"))) == 6
+    assert (tmp_path / "manifest.json").exists() and len(list(tmp_path.glob("*.qasm"))) == 7
 
 
 def test_submit_and_jobs_round_trip(tmp_path):

@@ -103,6 +103,42 @@ def reference_circuits():
                f"(valid for every energy whose schedule has {steps} steps)")
 
 
+#: The reference annealing circuit: the tilted double well on 5 qubits, 60 Trotter steps.
+ANNEALING_REFERENCE = {"qubits_per_dim": 5, "bounds": ((-2.0, 2.0),), "D0": 1e-2, "D_min": 1e-5, "steps": 60,
+                       "dt": 0.5}
+
+
+def annealing_reference_program():
+    """The QDE annealing program exported to circuits/ (tilted double well x^4 - 2x^2 + 0.3x)."""
+    from ..annealer.circuit import make_program
+    from ..annealer.objectives import tilted_double_well
+
+    ref = ANNEALING_REFERENCE
+    program, _ = make_program(tilted_double_well, ref["bounds"], ref["qubits_per_dim"], ref["D0"], ref["D_min"],
+                              ref["steps"], ref["dt"])
+    return program
+
+
+def _annealing_entry(directory: Path) -> dict:
+    from ..annealer.circuit import qiskit_circuit
+
+    from qiskit import transpile
+
+    program = annealing_reference_program()
+    # The objective's DiagonalGate is expanded to standard gates (its own definition holds a
+    # sub-circuit the OpenQASM 3 exporter cannot write).
+    circuit = transpile(qiskit_circuit(program, readout="measure"), basis_gates=["u", "cx", "p", "cp", "h"],
+                        optimization_level=0)
+    path = directory / "qde_anneal_double_well_5q.qasm"
+    path.write_text(_qasm_text(circuit))
+    return {"file": path.name, "description": "QDE annealer: adiabatic sweep of D from 1e-2 to 1e-5 in 60 steps "
+                                              "on the tilted double well x^4 - 2x^2 + 0.3x over [-2, 2]",
+            "preset": "qde-anneal", "program_fingerprint": None, "eps": None, "steps": 60, "parameters": [],
+            "measured_bits": {"c": "the 5 position qubits: grid index j (little-endian), x = -2 + 4 (j + 0.5)/32"},
+            "generic_basis": _counts(_transpile(circuit, None)),
+            REFERENCE_DEVICE: _counts(_transpile(circuit, REFERENCE_DEVICE))}
+
+
 def _portable(circuit):
     """The circuit with its StatePreparation expanded to u and cx gates (loops and parameters kept)."""
     from qiskit import QuantumCircuit, transpile
@@ -136,6 +172,7 @@ def export_circuits(directory: str | Path = "circuits") -> dict:
             "generic_basis": circuit_costs(program, steps),
             REFERENCE_DEVICE: circuit_costs(program, steps, REFERENCE_DEVICE),
         })
+    entries.append(_annealing_entry(directory))
     manifest = {"generated_by": "qthybrid.circuits.export_circuits", "generic_basis_gates": list(GENERIC_BASIS),
                 "device": REFERENCE_DEVICE, "circuits": entries}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
