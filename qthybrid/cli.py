@@ -50,8 +50,9 @@ def cmd_run(args) -> int:
         raise ValueError("--resume needs --out (the run directory to continue)")
     out = _run_dir(config, args.out, "run")
     final = run(config, out, resume=args.resume)
+    metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
     _emit(args, {"run_dir": str(out), **final},
-          f"test accuracy {final['test_accuracy_mean']:.4f} ± {final['test_accuracy_std']:.4f} over "
+          f"{metric.replace('_', ' ')} {final[metric + '_mean']:.4g} ± {final[metric + '_std']:.2g} over "
           f"{final['seeds']} seeds\nrun directory: {out}")
     return EXIT_OK
 

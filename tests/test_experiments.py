@@ -114,3 +114,32 @@ def test_compare_runs_backends_and_twins(tmp_path):
     assert 0.05 < rows["qt/statevector"]["max_abs_dT_vs_first"] < 1.0     # the nisq curve differs, visibly
     for name in ("compare.json", "compare.md", "activations.png"):
         assert (out / name).exists()
+
+
+@pytest.mark.parametrize("config_text, metric", [
+    ('[experiment]\nmodel = "recurrent"\ndata = "sentiment"\nseeds = [0]\nepochs = 3\n'
+     '[model]\nhidden = 16\nlr = 0.01\noptimizer = "adam"\nclip_norm = 1.0\n', "test_accuracy"),
+    ('[experiment]\nmodel = "bayesian"\ndata = "digits"\nseeds = [0]\nepochs = 3\n'
+     '[model]\nhidden = 64\nlr = 0.01\noptimizer = "adam"\nsamples = 5\n', "test_accuracy"),
+    ('[experiment]\nmodel = "esn"\ndata = "mackey-glass"\nseeds = [1, 2]\n'
+     '[model]\nhidden = 100\n[activation]\nname = "tanh"\n', "mse"),
+])
+def test_every_network_runs_from_a_config(tmp_path, config_text, metric):
+    path = tmp_path / "config.toml"
+    path.write_text(config_text)
+    out = tmp_path / "run"
+    result = qthybrid("--json", "run", str(path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    final = json.loads(result.stdout)
+    assert f"{metric}_mean" in final and (out / "activation.png").exists() and (out / "metrics.csv").exists()
+    if metric == "test_accuracy":
+        assert final["test_accuracy_mean"] > 0.5
+    else:
+        assert final["mse_mean"] < 0.05
+
+
+def test_model_and_data_must_match():
+    with pytest.raises(ConfigError, match="experiment.data must be one of 'sentiment' for experiment.model"):
+        validate({"experiment": {"model": "recurrent", "data": "digits"}})
+    with pytest.raises(ConfigError, match="activation.name must be 'qt' or 'tanh'"):
+        validate({"experiment": {"model": "esn", "data": "mackey-glass"}, "activation": {"name": "relu"}})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runner import _json, activation_curve, build_model, run
+from .runner import _json, activation_curve, make_config_activation, run
 
 
 def variants(config: dict, backends: list[str], baselines: list[str]) -> dict:
@@ -42,13 +42,13 @@ def compare(config: dict, backends: list[str], baselines: list[str], out_dir: st
     for name, variant in runs.items():
         started = time.perf_counter()
         final = run(variant, out_dir / name.replace("/", "_").replace(":", "_"), progress=progress)
-        model = build_model(variant, 64, 10)
-        z, h = activation_curve(model)
+        z, h = activation_curve(make_config_activation(variant))
         curves[name] = (z, h)
         if name == f"qt/{backends[0]}" or reference_curve is None:
             reference_curve = reference_curve if reference_curve is not None else h
-        rows.append({"variant": name, "test_accuracy": final["test_accuracy_mean"],
-                     "test_accuracy_std": final["test_accuracy_std"], "loss": final["loss_mean"],
+        metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
+        rows.append({"variant": name, "metric": metric, "value": final[f"{metric}_mean"],
+                     "value_std": final[f"{metric}_std"], "loss": final.get("loss_mean", ""),
                      "seconds_per_epoch": final["seconds_per_epoch"], "total_seconds": time.perf_counter() - started,
                      "max_abs_dT_vs_first": float(np.max(np.abs(h - reference_curve)))
                      if name.startswith("qt/") else ""})
@@ -59,11 +59,11 @@ def compare(config: dict, backends: list[str], baselines: list[str], out_dir: st
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| variant | test accuracy | loss | s/epoch | total s | max abs dT vs first QT |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"| variant | {rows[0]['metric'].replace('_', ' ')} | s/epoch | total s | max abs dT vs first QT |",
+             "|---|---|---|---|---|"]
     for r in rows:
         dT = r["max_abs_dT_vs_first"]
-        lines.append(f"| {r['variant']} | {r['test_accuracy']:.4f} ± {r['test_accuracy_std']:.4f} | {r['loss']:.4f} | "
+        lines.append(f"| {r['variant']} | {r['value']:.4g} ± {r['value_std']:.2g} | "
                      f"{r['seconds_per_epoch']:.3f} | {r['total_seconds']:.1f} | "
                      f"{dT if dT == '' else f'{dT:.2e}'} |")
     return "\n".join(lines)

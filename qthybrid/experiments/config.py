@@ -2,8 +2,9 @@
 
     [experiment]
     name = "demo"                      # run directory name prefix
-    model = "feedforward"              # feedforward (the runner trains classifiers)
-    data = "digits"                    # digits | fashion-mnist | mnist
+    model = "feedforward"              # feedforward | bayesian | recurrent | esn
+    data = "digits"                    # digits | fashion-mnist | mnist (feedforward, bayesian);
+                                       # sentiment (recurrent); mackey-glass (esn)
     seeds = [0, 1, 2]
     epochs = 20
 
@@ -11,8 +12,13 @@
     hidden = 128
     lr = 0.1
     batch_size = 64
-    clip_norm = 5.0                    # 0 switches clipping off
+    clip_norm = 5.0                    # 0 switches clipping off (recurrent: element-wise clip)
     train_limit = 0                    # use only the first N training images (0: all)
+    optimizer = "sgd"                  # sgd | adam
+    samples = 20                       # bayesian: weight samples per prediction
+    leak = 0.3                         # esn (hidden = reservoir size)
+    spectral_radius = 1.25             # esn
+    ridge = 1e-8                       # esn
 
     [activation]
     name = "qt"                        # qt | relu | tanh | sigmoid
@@ -37,8 +43,8 @@ from pathlib import Path
 _SCHEMA = {
     "experiment": {
         "name": (str, "demo", None),
-        "model": (str, "feedforward", ("feedforward",)),
-        "data": (str, "digits", ("digits", "fashion-mnist", "mnist")),
+        "model": (str, "feedforward", ("feedforward", "bayesian", "recurrent", "esn")),
+        "data": (str, "digits", ("digits", "fashion-mnist", "mnist", "sentiment", "mackey-glass")),
         "data_dir": (str, "", None),
         "seeds": (list, [0], None),
         "epochs": (int, 10, None),
@@ -49,6 +55,11 @@ _SCHEMA = {
         "batch_size": (int, 64, None),
         "clip_norm": (float, 5.0, None),
         "train_limit": (int, 0, None),
+        "optimizer": (str, "sgd", ("sgd", "adam")),
+        "samples": (int, 20, None),
+        "leak": (float, 0.3, None),
+        "spectral_radius": (float, 1.25, None),
+        "ridge": (float, 1e-8, None),
     },
     "activation": {
         "name": (str, "qt", ("qt", "relu", "tanh", "sigmoid")),
@@ -101,7 +112,16 @@ def validate(config: dict) -> dict:
             raise ConfigError(f"{'model' if key == 'lr' else 'activation'}.{key} must be > 0, got {table[key]}")
     if model["clip_norm"] < 0 or model["train_limit"] < 0:
         raise ConfigError("model.clip_norm and model.train_limit must be >= 0")
-    if experiment["data"] != "digits":
+    allowed_data = {"feedforward": ("digits", "fashion-mnist", "mnist"), "bayesian": ("digits", "fashion-mnist", "mnist"),
+                    "recurrent": ("sentiment",), "esn": ("mackey-glass",)}[experiment["model"]]
+    if experiment["data"] not in allowed_data:
+        raise ConfigError(f"experiment.data must be one of {', '.join(map(repr, allowed_data))} for "
+                          f"experiment.model = {experiment['model']!r}, got {experiment['data']!r}")
+    if experiment["model"] == "esn" and activation["name"] not in ("qt", "tanh"):
+        raise ConfigError("activation.name must be 'qt' or 'tanh' for experiment.model = 'esn'")
+    if not (0 < model["leak"] <= 1) or model["samples"] < 1 or model["ridge"] < 0:
+        raise ConfigError("model.leak must be in (0, 1], model.samples >= 1 and model.ridge >= 0")
+    if experiment["data"] in ("mnist", "fashion-mnist"):
         from ..data import find_directory
 
         try:

@@ -48,48 +48,150 @@ def environment() -> dict:
     return info
 
 
-def load_data(config: dict):
-    """(X_train, y_train, X_test, y_test) as tensors."""
-    import torch
-
-    from ..data import load_digits, load_idx_images
-
-    experiment = config["experiment"]
-    if experiment["data"] == "digits":
-        X_train, X_test, y_train, y_test = load_digits(seed=0)
-    else:
-        directory = experiment["data_dir"] or None
-        X_train, y_train = load_idx_images(experiment["data"], "train", directory)
-        X_test, y_test = load_idx_images(experiment["data"], "test", directory)
-    limit = config["model"]["train_limit"]
-    if limit:
-        X_train, y_train = X_train[:limit], y_train[:limit]
-    return tuple(torch.as_tensor(a) for a in (X_train, y_train, X_test, y_test))
-
-
-def build_model(config: dict, n_in: int, n_out: int):
-    from ..models import FeedForward
+def make_config_activation(config: dict):
+    """The activation module a config asks for (QT with its barrier and backend, or a classical twin)."""
+    from ..models import make_activation
     from ..physics import Barrier
 
     activation = config["activation"]
-    options = {}
-    if activation["name"] == "qt":
-        options = {"ampl": activation["ampl"], "barrier": Barrier(activation["V0"], activation["g"]),
-                   "backend": activation["backend"]}
-        if activation["backend"] != "analytic":
-            backend_options = {"preset": activation["preset"]}
-            if activation["backend"] == "pennylane":
-                backend_options["device"] = activation["device"]
-            options["backend_options"] = backend_options
-    return FeedForward(n_in, config["model"]["hidden"], n_out, activation=activation["name"], init_std=None,
-                       **options)
+    if activation["name"] != "qt":
+        return make_activation(activation["name"])
+    options = {"ampl": activation["ampl"], "barrier": Barrier(activation["V0"], activation["g"]),
+               "backend": activation["backend"]}
+    if activation["backend"] != "analytic":
+        backend_options = {"preset": activation["preset"]}
+        if activation["backend"] == "pennylane":
+            backend_options["device"] = activation["device"]
+        options["backend_options"] = backend_options
+    return make_activation("qt", **options)
+
+
+class ImageClassification:
+    """Feedforward or variational Bayesian net on digits / MNIST / Fashion-MNIST."""
+
+    def __init__(self, config: dict):
+        import torch
+
+        from ..data import load_digits, load_idx_images
+
+        experiment = config["experiment"]
+        if experiment["data"] == "digits":
+            X_train, X_test, y_train, y_test = load_digits(seed=0)
+        else:
+            directory = experiment["data_dir"] or None
+            X_train, y_train = load_idx_images(experiment["data"], "train", directory)
+            X_test, y_test = load_idx_images(experiment["data"], "test", directory)
+        limit = config["model"]["train_limit"]
+        if limit:
+            X_train, y_train = X_train[:limit], y_train[:limit]
+        self.X_train, self.y_train, self.X_test, self.y_test = (
+            torch.as_tensor(a) for a in (X_train, y_train, X_test, y_test))
+        self.n_out = int(max(self.y_train.max(), self.y_test.max())) + 1
+        self.config, self.bayesian = config, experiment["model"] == "bayesian"
+
+    def build(self):
+        from ..models import BayesianNet, FeedForward
+
+        hidden, n_in = self.config["model"]["hidden"], self.X_train.shape[1]
+        if self.bayesian:
+            model = BayesianNet(n_in, hidden, self.n_out, activation="relu")
+        else:
+            model = FeedForward(n_in, hidden, self.n_out, activation="relu", init_std=None)
+        model.activation = make_config_activation(self.config)   # the configured one replaces the placeholder
+        return model
+
+    def epoch(self, model, optimiser, generator) -> float:
+        from ..models import bayesian_epoch, train_epoch
+
+        hyper = self.config["model"]
+        if self.bayesian:
+            return bayesian_epoch(model, optimiser, self.X_train, self.y_train, batch_size=hyper["batch_size"],
+                                  generator=generator)
+        return train_epoch(model, optimiser, self.X_train, self.y_train, batch_size=hyper["batch_size"],
+                           clip_norm=hyper["clip_norm"] or None, generator=generator)
+
+    def evaluate(self, model) -> dict:
+        from ..models import accuracy
+
+        if not self.bayesian:
+            return {"train_accuracy": accuracy(model, self.X_train, self.y_train),
+                    "test_accuracy": accuracy(model, self.X_test, self.y_test)}
+        samples = self.config["model"]["samples"]
+        probabilities, entropy = model.predict(self.X_test, samples=samples)
+        return {"test_accuracy": float((probabilities.argmax(1) == self.y_test).float().mean()),
+                "test_entropy": float(entropy.mean())}
+
+
+class Sentiment:
+    """The many-to-one recurrent net on the toy sentiment set."""
+
+    def __init__(self, config: dict):
+        import torch
+
+        from ..data import encode, load_sentiment
+
+        train, test = load_sentiment()
+        self.train = [(torch.as_tensor(encode(s)), int(label)) for s, label in train]
+        self.test = [(torch.as_tensor(encode(s)), int(label)) for s, label in test]
+        self.config = config
+
+    def build(self):
+        from ..data import VOCABULARY
+        from ..models import RecurrentClassifier
+
+        model = RecurrentClassifier(len(VOCABULARY), self.config["model"]["hidden"], 2, activation="tanh",
+                                    init_scale=None)
+        model.activation = make_config_activation(self.config)
+        return model
+
+    def epoch(self, model, optimiser, generator) -> float:
+        from ..models import sequence_epoch
+
+        return sequence_epoch(model, optimiser, self.train, clip=self.config["model"]["clip_norm"] or None,
+                              generator=generator)
+
+    def evaluate(self, model) -> dict:
+        from ..models import sequence_accuracy
+
+        return {"train_accuracy": sequence_accuracy(model, self.train),
+                "test_accuracy": sequence_accuracy(model, self.test)}
+
+
+TASKS = {"feedforward": ImageClassification, "bayesian": ImageClassification, "recurrent": Sentiment}
+
+
+def _optimiser(config: dict, model):
+    import torch
+
+    kind = torch.optim.SGD if config["model"]["optimizer"] == "sgd" else torch.optim.Adam
+    return kind(model.parameters(), lr=config["model"]["lr"])
+
+
+def _run_esn(config: dict, out_dir: Path) -> dict:
+    """The echo state network: one fit and a 500-step free run per seed (no epochs to resume)."""
+    from ..data import mackey_glass
+    from ..models import EchoStateNetwork
+
+    activation, hyper = config["activation"], config["model"]
+    data = mackey_glass(10_000)
+    target = data[2001:2501]
+    history = {}
+    for seed in config["experiment"]["seeds"]:
+        start = time.perf_counter()
+        model = EchoStateNetwork(n_reservoir=hyper["hidden"], leak=hyper["leak"],
+                                 spectral_radius=hyper["spectral_radius"], ridge=hyper["ridge"],
+                                 activation=activation["name"], ampl=activation["ampl"], V0=activation["V0"],
+                                 g=activation["g"], random_state=seed).fit(data[:2000, None], data[1:2001])
+        mse = float(np.mean((model.generate(500, data[2000]) - target) ** 2))
+        history[str(seed)] = [{"seed": seed, "epoch": 1, "mse": mse, "nmse": mse / float(np.var(target)),
+                               "seconds": time.perf_counter() - start}]
+    return history
 
 
 def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool | None = None) -> dict:
     """Train every seed of ``config`` into ``out_dir``; returns the final metrics."""
     import torch
-
-    from ..models import accuracy, train_epoch
+    from tqdm import tqdm
 
     out_dir = Path(out_dir)
     checkpoint_path = out_dir / "checkpoint.pt"
@@ -101,22 +203,25 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
             raise config_module.ConfigError(f"--resume: the config differs from the one {out_dir} was started with")
     _json(out_dir / "config.json", config)
     _json(out_dir / "environment.json", environment())
-    X_train, y_train, X_test, y_test = load_data(config)
-    n_out = int(max(y_train.max(), y_test.max())) + 1
-    experiment, hyper = config["experiment"], config["model"]
+    experiment = config["experiment"]
+    if experiment["model"] == "esn":
+        history = _run_esn(config, out_dir)
+        _write_metrics(out_dir, history)
+        _plot_activation(out_dir, make_config_activation(config))
+        final = _final(history)
+        _json(out_dir / "final.json", final)
+        return final
+    task = TASKS[experiment["model"]](config)
     state = torch.load(checkpoint_path, weights_only=False) if resume and checkpoint_path.exists() else None
     history = state["history"] if state else {}
     show = sys.stderr.isatty() if progress is None else progress
-    from tqdm import tqdm
-
     for seed in experiment["seeds"]:
-        key = str(seed)
-        records = history.setdefault(key, [])
+        records = history.setdefault(str(seed), [])
         if len(records) >= experiment["epochs"]:
             continue
         torch.manual_seed(seed)
-        model = build_model(config, X_train.shape[1], n_out)
-        optimiser = torch.optim.SGD(model.parameters(), lr=hyper["lr"])
+        model = task.build()
+        optimiser = _optimiser(config, model)
         generator = torch.Generator().manual_seed(seed)
         if state is not None and state.get("seed") == seed:
             model.load_state_dict(state["model"])
@@ -127,12 +232,10 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
                    desc=f"seed {seed}", unit="epoch")
         for epoch in bar:
             start = time.perf_counter()
-            loss = train_epoch(model, optimiser, X_train, y_train, batch_size=hyper["batch_size"],
-                               clip_norm=hyper["clip_norm"] or None, generator=generator)
+            loss = task.epoch(model, optimiser, generator)
             records.append({"seed": seed, "epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start,
-                            "train_accuracy": accuracy(model, X_train, y_train),
-                            "test_accuracy": accuracy(model, X_test, y_test)})
-            bar.set_postfix(loss=f"{loss:.4f}", test=f"{records[-1]['test_accuracy']:.4f}")
+                            **task.evaluate(model)})
+            bar.set_postfix(loss=f"{loss:.4f}")
             buffer = tempfile.SpooledTemporaryFile()
             torch.save({"seed": seed, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
                         "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
@@ -141,7 +244,7 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
             atomic_write(checkpoint_path, buffer.read())
         state = None
         _write_metrics(out_dir, history)
-        _plot_activation(out_dir, model)
+        _plot_activation(out_dir, model.activation)
     final = _final(history)
     _json(out_dir / "final.json", final)
     _plot_training(out_dir, history)
@@ -159,12 +262,16 @@ def _write_metrics(out_dir: Path, history: dict) -> None:
 
 
 def _final(history: dict) -> dict:
+    """Mean and spread over seeds of every metric of each seed's last record."""
     last = [records[-1] for records in history.values()]
-    accuracies = [r["test_accuracy"] for r in last]
-    return {"seeds": len(last), "test_accuracy_mean": statistics.mean(accuracies),
-            "test_accuracy_std": statistics.pstdev(accuracies), "loss_mean": statistics.mean(r["loss"] for r in last),
-            "seconds_per_epoch": statistics.median(r["seconds"] for rs in history.values() for r in rs),
-            "per_seed": {seed: records[-1] for seed, records in history.items()}}
+    final = {"seeds": len(last),
+             "seconds_per_epoch": statistics.median(r["seconds"] for rs in history.values() for r in rs),
+             "per_seed": {seed: records[-1] for seed, records in history.items()}}
+    for key in last[0]:
+        if key not in ("seed", "epoch", "seconds"):
+            values = [r[key] for r in last]
+            final[f"{key}_mean"], final[f"{key}_std"] = statistics.mean(values), statistics.pstdev(values)
+    return final
 
 
 def _plot_training(out_dir: Path, history: dict) -> None:
@@ -173,38 +280,39 @@ def _plot_training(out_dir: Path, history: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    metric = "test_accuracy"
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     for seed, records in history.items():
         epochs = [r["epoch"] for r in records]
         left.plot(epochs, [r["loss"] for r in records], label=f"seed {seed}")
-        right.plot(epochs, [r["test_accuracy"] for r in records], label=f"seed {seed}")
+        right.plot(epochs, [r[metric] for r in records], label=f"seed {seed}")
     left.set(xlabel="epoch", ylabel="training loss")
-    right.set(xlabel="epoch", ylabel="test accuracy")
+    right.set(xlabel="epoch", ylabel=metric.replace("_", " "))
     right.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out_dir / "training.png", dpi=110)
     plt.close(fig)
 
 
-def activation_curve(model, z=None):
-    """(z, h(z)) of the model's activation on a fixed grid of pre-activations."""
+def activation_curve(activation, z=None):
+    """(z, h(z)) of an activation module on a fixed grid of pre-activations."""
     import torch
 
     z = torch.linspace(-1, 10, 400, dtype=torch.float64) if z is None else z
     with torch.no_grad():
-        return z.numpy(), model.activation(z).double().numpy()
+        return z.numpy(), activation(z).double().numpy()
 
 
-def _plot_activation(out_dir: Path, model) -> None:
+def _plot_activation(out_dir: Path, activation) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    z, h = activation_curve(model)
+    z, h = activation_curve(activation)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(z, h)
-    ax.set(xlabel="pre-activation z", ylabel="h(z)", title=repr(model.activation)[:60])
+    ax.set(xlabel="pre-activation z", ylabel="h(z)", title=repr(activation)[:60])
     fig.tight_layout()
     fig.savefig(out_dir / "activation.png", dpi=110)
     plt.close(fig)

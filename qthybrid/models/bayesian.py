@@ -86,6 +86,18 @@ class BayesianNet(nn.Module):
         return probabilities, entropy
 
 
+def bayesian_epoch(model: BayesianNet, optimiser, X, y, *, batch_size: int = 128, generator=None) -> float:
+    """One epoch on the negative ELBO (cross-entropy + KL / N); returns the mean loss."""
+    total = 0.0
+    for batch in torch.randperm(len(X), generator=generator).split(batch_size):
+        optimiser.zero_grad()
+        loss = F.cross_entropy(model(X[batch]), y[batch]) + model.kl() / len(X)
+        loss.backward()
+        optimiser.step()
+        total += loss.item() * len(batch)
+    return total / len(X)
+
+
 def train_bayesian(model: BayesianNet, X, y, *, epochs: int = 20, lr: float = 1e-2, batch_size: int = 128,
                    seed: int = 0, progress=None) -> list[dict]:
     """Adam on the negative ELBO (cross-entropy + KL / N); the noisy variant has KL = 0."""
@@ -97,14 +109,8 @@ def train_bayesian(model: BayesianNet, X, y, *, epochs: int = 20, lr: float = 1e
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        total = 0.0
-        for batch in torch.randperm(len(X)).split(batch_size):
-            optimiser.zero_grad()
-            loss = F.cross_entropy(model(X[batch]), y[batch]) + model.kl() / len(X)
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(batch)
-        history.append({"epoch": epoch, "loss": total / len(X), "seconds": time.perf_counter() - start})
+        loss = bayesian_epoch(model, optimiser, X, y, batch_size=batch_size)
+        history.append({"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start})
         if progress is not None:
             progress(history[-1])
     return history

@@ -66,7 +66,6 @@ class EchoStateNetwork(RegressorMixin, BaseEstimator):
         targets = y[washout:]
         gram = features.T @ features + self.ridge * np.eye(features.shape[1])
         self.W_out_ = np.linalg.solve(gram, features.T @ targets).T
-        self.last_input_ = X[-1]
         return self
 
     def predict(self, X):

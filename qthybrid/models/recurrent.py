@@ -58,18 +58,8 @@ def train_sequences(model, train, test, *, epochs: int = 1000, lr: float = 0.18,
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        total = 0.0
-        for i in torch.randperm(len(train), generator=generator).tolist():
-            x, label = train[i]
-            optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(x).unsqueeze(0), torch.tensor([label]))
-            loss.backward()
-            if clip is not None:
-                for parameter in model.parameters():
-                    parameter.grad.clamp_(-clip, clip)
-            optimiser.step()
-            total += loss.item()
-        record = {"epoch": epoch, "loss": total / len(train), "seconds": time.perf_counter() - start,
+        loss = sequence_epoch(model, optimiser, train, clip=clip, generator=generator)
+        record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start,
                   "train_accuracy": sequence_accuracy(model, train), "test_accuracy": sequence_accuracy(model, test)}
         history.append(record)
         if progress is not None:
@@ -77,6 +67,22 @@ def train_sequences(model, train, test, *, epochs: int = 1000, lr: float = 0.18,
         if stop_at_perfect and record["train_accuracy"] == 1.0 and record["test_accuracy"] == 1.0:
             break
     return history
+
+
+def sequence_epoch(model, optimiser, train, *, clip: float | None = 1.0, generator=None) -> float:
+    """One epoch of per-sentence updates in an order drawn from ``generator``; returns the mean loss."""
+    total = 0.0
+    for i in torch.randperm(len(train), generator=generator).tolist():
+        x, label = train[i]
+        optimiser.zero_grad()
+        loss = nn.functional.cross_entropy(model(x).unsqueeze(0), torch.tensor([label]))
+        loss.backward()
+        if clip is not None:
+            for parameter in model.parameters():
+                parameter.grad.clamp_(-clip, clip)
+        optimiser.step()
+        total += loss.item()
+    return total / len(train)
 
 
 @torch.no_grad()
