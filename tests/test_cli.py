@@ -75,3 +75,12 @@ def test_anneal_named_and_user_functions(tmp_path):
     assert json.loads(result.stdout)["x"] == pytest.approx([0.3, 0.3], abs=1e-6)
     assert qthybrid("anneal", "nonesuch").returncode == 2
     assert qthybrid("anneal", "rastrigin", "--bounds=1:-1").returncode == 2
+
+
+def test_circuits_show_and_bench_arguments():
+    result = qthybrid("--json", "circuits", "show", "nisq", "--eps", "1.0")
+    assert result.returncode == 0, result.stderr
+    costs = json.loads(result.stdout)
+    assert costs["qubits"] == 6 and costs["steps"] == 10 and costs["two_qubit_gates"] > 0
+    unknown = qthybrid("bench", "no_such_benchmark")
+    assert unknown.returncode == 2 and "unknown benchmark" in unknown.stderr

@@ -145,3 +145,20 @@ def test_default_journal_location_follows_the_environment(tmp_path, monkeypatch)
     assert JobJournal().path == tmp_path / "elsewhere.sqlite"
     with sqlite3.connect(tmp_path / "elsewhere.sqlite") as connection:
         assert connection.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+
+
+def test_ionq_targets_go_through_braket_and_fail_clearly_without_credentials(monkeypatch, tmp_path):
+    pytest.importorskip("braket.aws")
+    from qthybrid.hardware.providers import IONQ_ARNS
+
+    with pytest.raises(ValueError, match="unknown IonQ device 'aria-9'; known: aria-1"):
+        prepare(NISQ, EPS, "ionq:aria-9")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(ConnectionError, match="could not reach Braket device 'arn:aws:braket:us-east-1::device/qpu/"
+                                              "ionq/Aria-1'"):
+        prepare(NISQ, EPS, "ionq:aria-1")
+    assert IONQ_ARNS["forte-1"].endswith("/ionq/Forte-1")

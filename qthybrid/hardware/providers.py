@@ -12,8 +12,10 @@ Targets are written ``provider:backend``:
   credentials from the usual boto3 chain). The circuit travels as OpenQASM 3 in
   Braket's native gate names (see :mod:`qthybrid.circuits.braket_qasm`).
 
-IonQ hardware is reached through PennyLane (``get_backend("pennylane",
-device="ionq.qpu")`` with ``IONQ_API_KEY``), which this module does not journal.
+* ``ionq:aria-1`` (``aria-2``, ``forte-1``, ``forte-enterprise-1``, ``harmony``): IonQ
+  hardware through Amazon Braket, i.e. the Braket target of that device's ARN. (IonQ's own
+  cloud is also reachable through PennyLane: ``get_backend("pennylane", device="ionq.qpu")``
+  with ``IONQ_API_KEY``; that route is not journaled.)
 
 Credentials are only ever passed to the provider's own client: they are never
 logged, returned, or written to the journal.
@@ -60,10 +62,21 @@ def _two_qubit_gates(circuit) -> int:
                and instruction.operation.name not in ("barrier",))
 
 
+#: IonQ devices on Amazon Braket.
+IONQ_ARNS = {name: f"arn:aws:braket:{region}::device/qpu/ionq/{device}" for name, region, device in (
+    ("aria-1", "us-east-1", "Aria-1"), ("aria-2", "us-east-1", "Aria-2"), ("forte-1", "us-east-1", "Forte-1"),
+    ("forte-enterprise-1", "us-east-1", "Forte-Enterprise-1"), ("harmony", "us-east-1", "Harmony"))}
+
+
 def _parse_target(target: str) -> tuple[str, str]:
     provider, _, backend = target.partition(":")
+    if provider == "ionq":
+        if backend.lower() not in IONQ_ARNS:
+            raise ValueError(f"unknown IonQ device {backend!r}; known: {', '.join(IONQ_ARNS)}")
+        return "braket", IONQ_ARNS[backend.lower()]
     if provider not in ("ibm", "braket") or not backend:
-        raise ValueError(f"target must be 'ibm:<backend>' or 'braket:<device ARN>|local', got {target!r}")
+        raise ValueError(f"target must be 'ibm:<backend>', 'braket:<device ARN>|local' or 'ionq:<device>', "
+                         f"got {target!r}")
     return provider, backend
 
 
@@ -171,9 +184,10 @@ def _braket_device(name: str):
 
     try:
         return AwsDevice(name), False
-    except Exception as exc:
-        raise ConnectionError(f"could not reach Braket device {name!r}: {type(exc).__name__}: "
-                              f"{_without_secrets(str(exc))}") from None
+    except Exception as exc:   # no credentials, no network, unknown ARN
+        raise ConnectionError(f"could not reach Braket device {name!r} (AWS credentials come from the usual "
+                              f"boto3 chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws): "
+                              f"{type(exc).__name__}: {_without_secrets(str(exc))}") from None
 
 
 def _braket_program(circuit):
