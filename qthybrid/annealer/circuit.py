@@ -139,24 +139,13 @@ def pennylane_probabilities(program: AnnealingProgram, device: str = "default.qu
     import pennylane as qml
 
     from ..backends.pennylane import make_device
-    from ..circuits.builder import _signed_weights
+    from ..circuits.pennylane_ops import kinetic_ops
 
     n, d = program.qubits_per_dim, len(program.bounds)
     W = n * d
     dev = make_device(device, W, **(device_kwargs or {}))
     little_endian = list(reversed(range(W)))      # index sum_q bit_q 2^q over these wires
     phases = np.exp(-1j * program.flat_zeta() * program.dt)
-    weights = _signed_weights(n)
-
-    def kinetic(qubits, angle):
-        wires = list(reversed(qubits))            # natural Fourier index over the register
-        ops = [qml.QFT(wires=wires)]
-        c = (2 * math.pi) ** 2 * angle
-        ops += [qml.PhaseShift(-c * weights[b] ** 2, wires=qubits[b]) for b in range(n)]
-        ops += [qml.ControlledPhaseShift(-2 * c * weights[b] * weights[e], wires=[qubits[b], qubits[e]])
-                for b in range(n) for e in range(b + 1, n)]
-        ops.append(qml.adjoint(qml.QFT(wires=wires)))
-        return ops
 
     @qml.qnode(dev)
     def circuit():
@@ -165,7 +154,7 @@ def pennylane_probabilities(program: AnnealingProgram, device: str = "default.qu
             for D in program.D:
                 ops.append(qml.DiagonalQubitUnitary(phases, wires=little_endian))
                 for a in range(d):
-                    ops += kinetic(list(range(a * n, (a + 1) * n)), D * program.dt)
+                    ops += kinetic_ops(qml, list(range(a * n, (a + 1) * n)), (2 * math.pi) ** 2 * D * program.dt)
         for op in ops:
             qml.apply(op)
         return qml.probs(wires=little_endian)

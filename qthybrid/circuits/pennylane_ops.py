@@ -62,15 +62,27 @@ def _operations(program, steps, momenta, form, qml) -> list:
     return ops
 
 
+def kinetic_ops(qml, bit_wires: list, scale: float) -> list:
+    """exp(-i scale s^2) in the Fourier basis of one register: QFT, phases, inverse QFT.
+
+    ``bit_wires[b]`` is the wire holding bit b of the register's index and s is the
+    signed (two's-complement) Fourier index; the phase is quadratic in its bits, so it
+    is n ``PhaseShift`` and n(n-1)/2 ``ControlledPhaseShift`` gates.
+    """
+    n = len(bit_wires)
+    weights = _signed_weights(n)
+    big_endian = list(reversed(bit_wires))
+    ops = [qml.QFT(wires=big_endian)]
+    ops += [qml.PhaseShift(-scale * weights[b] ** 2, wires=bit_wires[b]) for b in range(n)]
+    ops += [qml.ControlledPhaseShift(-2 * scale * weights[b] * weights[d], wires=[bit_wires[b], bit_wires[d]])
+            for b in range(n) for d in range(b + 1, n)]
+    ops.append(qml.adjoint(qml.QFT(wires=big_endian)))
+    return ops
+
+
 def _gate_step(program, qml) -> list:
     n = program.num_qubits
-    wires = list(range(n))
-    c = (2 * math.pi / program.box_length) ** 2 * program.dt
-    weights = _signed_weights(n)
-    kinetic = [qml.PhaseShift(-c * weights[b] ** 2, wires=_wire(n, b)) for b in range(n)]
-    kinetic += [qml.ControlledPhaseShift(-2 * c * weights[b] * weights[d], wires=[_wire(n, b), _wire(n, d)])
-                for b in range(n) for d in range(b + 1, n)]
-    return [qml.QFT(wires=wires), *kinetic, qml.adjoint(qml.QFT(wires=wires))]
+    return kinetic_ops(qml, [_wire(n, b) for b in range(n)], (2 * math.pi / program.box_length) ** 2 * program.dt)
 
 
 @lru_cache(maxsize=8)
