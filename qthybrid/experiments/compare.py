@@ -44,8 +44,8 @@ def compare(config: dict, backends: list[str], baselines: list[str], out_dir: st
         final = run(variant, out_dir / name.replace("/", "_").replace(":", "_"), progress=progress)
         z, h = activation_curve(make_config_activation(variant))
         curves[name] = (z, h)
-        if name == f"qt/{backends[0]}" or reference_curve is None:
-            reference_curve = reference_curve if reference_curve is not None else h
+        if reference_curve is None:          # the first QT backend's curve is the reference
+            reference_curve = h
         metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
         rows.append({"variant": name, "metric": metric, "value": final[f"{metric}_mean"],
                      "value_std": final[f"{metric}_std"], "loss": final.get("loss_mean", ""),
