@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: Where figures go: benchmarks/results, or $QTHYBRID_BENCH_RESULTS (used by the tests).
+RESULTS = Path(os.environ.get("QTHYBRID_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 
 
 def environment() -> dict:
@@ -23,8 +25,6 @@ def environment() -> dict:
         except ImportError:
             pass
     try:
-        import os
-
         info["cpus"] = len(os.sched_getaffinity(0))
     except AttributeError:
         pass

@@ -84,3 +84,15 @@ def test_circuits_show_and_bench_arguments():
     assert costs["qubits"] == 6 and costs["steps"] == 10 and costs["two_qubit_gates"] > 0
     unknown = qthybrid("bench", "no_such_benchmark")
     assert unknown.returncode == 2 and "unknown benchmark" in unknown.stderr
+
+
+def test_bench_runs_a_benchmark_and_prints_its_table(tmp_path):
+    import os
+
+    env = {**os.environ, "QTHYBRID_BENCH_RESULTS": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "qthybrid.cli", "bench", "classifier"], capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "| TunnelingClassifier (learned, BFGS) |" in result.stdout
+    payload = json.loads((tmp_path / "classifier.json").read_text())
+    assert {row["model"] for row in payload["rows"]} >= {"LogisticRegression (lbfgs, no penalty)"}
