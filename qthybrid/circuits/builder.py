@@ -113,16 +113,22 @@ def blocked_fourier(n: int):
 
 
 @lru_cache(maxsize=16)
+def blocked_kinetic_phases(program: ScatteringProgram) -> np.ndarray:
+    """exp(-i k^2 dt) in the register order of :func:`blocked_fourier`'s output (one per index)."""
+    n = program.num_qubits
+    frequency = blocked_fourier(n)[3]
+    signed = np.where(frequency < 2 ** (n - 1), frequency, frequency - 2**n)
+    return np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * program.dt)
+
+
+@lru_cache(maxsize=16)
 def _blocked_kinetic_gates(program: ScatteringProgram):
     """The seven instructions of IDFT . exp(-i k^2 dt) . DFT (built once per program) and
     whether each acts on the low, high or all qubits."""
     from qiskit.circuit.library import DiagonalGate
 
-    n = program.num_qubits
-    W_low, W_high, twiddle, frequency, _ = _blocked_fourier_gates(n)
-    N = 2**n
-    signed = np.where(frequency < N // 2, frequency, frequency - N)
-    kinetic = DiagonalGate(np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * program.dt).tolist())
+    W_low, W_high, twiddle, _, _ = _blocked_fourier_gates(program.num_qubits)
+    kinetic = DiagonalGate(blocked_kinetic_phases(program).tolist())
     return ((W_high, "high"), (twiddle, "all"), (W_low, "low"), (kinetic, "all"),
             (W_low.inverse(), "low"), (twiddle.inverse(), "all"), (W_high.inverse(), "high"))
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..programs import ScatteringProgram
-from .builder import _signed_weights, blocked_fourier
+from .builder import _signed_weights, blocked_fourier, blocked_kinetic_phases
 
 
 def _wire(n: int, bit: int) -> int:
@@ -89,10 +89,8 @@ def _gate_step(program, qml) -> list:
 def _block_matrices(program: ScatteringProgram):
     """The arrays of one blocked kinetic step, computed once per program and shared by all steps."""
     n = program.num_qubits
-    W_low, W_high, twiddle, frequency, a = blocked_fourier(n)
-    N = 2**n
-    signed = np.where(frequency < N // 2, frequency, frequency - N)
-    kinetic = np.exp(-1j * (2 * np.pi * signed / program.box_length) ** 2 * program.dt)
+    W_low, W_high, twiddle, _, a = blocked_fourier(n)
+    kinetic = blocked_kinetic_phases(program)
     # Grid bit b lives on wire n-1-b: the low register (bits < a) is wires n-a..n-1 and a
     # register's matrix index is big-endian over the wires given, i.e. wires in descending bit order.
     low = [_wire(n, b) for b in reversed(range(a))]
