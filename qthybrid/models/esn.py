@@ -41,10 +41,14 @@ class EchoStateNetwork(RegressorMixin, BaseEstimator):
             return np.tanh(z)
         raise ValueError(f"activation must be 'qt' or 'tanh', got {self.activation!r}")
 
+    def _step(self, x, u):
+        """One leaky reservoir update driven by input ``u``."""
+        return (1 - self.leak) * x + self.leak * self._act(self.W_in_ @ np.concatenate([[1.0], u]) + self.W_ @ x)
+
     def _run(self, U, x):
         states = np.empty((len(U), self.n_reservoir))
         for t, u in enumerate(U):
-            x = (1 - self.leak) * x + self.leak * self._act(self.W_in_ @ np.concatenate([[1.0], u]) + self.W_ @ x)
+            x = self._step(x, u)
             states[t] = x
         return states, x
 
@@ -86,7 +90,7 @@ class EchoStateNetwork(RegressorMixin, BaseEstimator):
         x, u = self.state_.copy(), np.atleast_1d(np.asarray(u0, dtype=float))
         outputs = []
         for _ in range(n_steps):
-            x = (1 - self.leak) * x + self.leak * self._act(self.W_in_ @ np.concatenate([[1.0], u]) + self.W_ @ x)
+            x = self._step(x, u)
             y = self.W_out_ @ np.concatenate([[1.0], u, x])
             outputs.append(y)
             u = np.atleast_1d(y)
