@@ -130,11 +130,11 @@ def test_braket_qasm_is_exact():
     from braket.ir.openqasm import Program
 
     from qthybrid.circuits import build_scattering_circuit
-    from qthybrid.circuits.braket_qasm import braket_qasm
+    from qthybrid.circuits.braket_qasm import braket_native, braket_qasm
 
     built = build_scattering_circuit(NISQ, 10, loop=False, readout="none")
     circuit = built.circuit.assign_parameters({built.momentum: 1.0})
-    text = braket_qasm(circuit) + "#pragma braket result probability q[5]\n"
+    text = braket_qasm(braket_native(circuit)) + "#pragma braket result probability q[5]\n"
     probabilities = LocalSimulator().run(Program(source=text), shots=0).result().values[0]
     expected = qthybrid.get_backend("statevector", preset="nisq").transmission([30.0], Barrier())[0]
     assert probabilities[1] == pytest.approx(expected, abs=1e-12)

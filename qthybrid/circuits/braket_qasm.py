@@ -12,11 +12,15 @@ from __future__ import annotations
 _BRAKET_NAMES = {"rz": "rz", "sx": "v", "x": "x", "cx": "cnot"}
 
 
-def braket_qasm(circuit, seed: int = 7) -> str:
-    """The circuit (measurements kept) as Braket-native OpenQASM 3 text."""
+def braket_native(circuit, seed: int = 7):
+    """The circuit transpiled to Braket's native {rz, v (sx), x, cnot} (measurements kept)."""
     from qiskit import transpile
 
-    native = transpile(circuit, basis_gates=list(_BRAKET_NAMES), optimization_level=1, seed_transpiler=seed)
+    return transpile(circuit, basis_gates=list(_BRAKET_NAMES), optimization_level=1, seed_transpiler=seed)
+
+
+def braket_qasm(native) -> str:
+    """A circuit already in Braket's native gates (see :func:`braket_native`) as OpenQASM 3 text."""
     lines = ["OPENQASM 3.0;", f"qubit[{native.num_qubits}] q;"]
     if native.num_clbits:
         lines.append(f"bit[{native.num_clbits}] c;")

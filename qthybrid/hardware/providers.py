@@ -158,11 +158,12 @@ def prepare(program: ScatteringProgram, eps, target: str, shots: int = 1000) -> 
         n_circuits = int(sum(len(momenta) for _, momenta in payload))
         two_qubit = int(sum(_two_qubit_gates(c) * len(m) for c, m in payload))
     else:
+        from ..circuits.braket_qasm import braket_native
+
         backend, local = _braket_device(backend_name)
-        payload = []
-        for built, momenta, _ in groups:
-            for k0 in momenta:
-                payload.append(built.circuit.assign_parameters({built.momentum: float(k0)}))
+        # Transpiled here, once, so the cost shown is that of the circuits actually sent.
+        payload = [braket_native(built.circuit.assign_parameters({built.momentum: float(k0)}))
+                   for built, momenta, _ in groups for k0 in momenta]
         circuits = payload
         n_circuits = len(payload)
         two_qubit = int(sum(_two_qubit_gates(c) for c in circuits))
@@ -190,12 +191,12 @@ def _braket_device(name: str):
                               f"{type(exc).__name__}: {_without_secrets(str(exc))}") from None
 
 
-def _braket_program(circuit):
+def _braket_program(native):
     from braket.ir.openqasm import Program
 
     from ..circuits.braket_qasm import braket_qasm
 
-    return Program(source=braket_qasm(circuit))
+    return Program(source=braket_qasm(native))
 
 
 # Submitting and fetching -------------------------------------------------------------------------
