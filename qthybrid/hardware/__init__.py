@@ -1,7 +1,7 @@
 """Quantum hardware: cost-checked submission to providers and the SQLite job journal."""
 
-from .journal import JobJournal, JobRecord, default_journal_path
+from .journal import JobJournal, JobRecord, JournalError, UnknownJobError, default_journal_path
 from .providers import CredentialsError, SubmissionCost, fetch, prepare, submit
 
-__all__ = ["JobJournal", "JobRecord", "default_journal_path", "CredentialsError", "SubmissionCost",
-           "prepare", "submit", "fetch"]
+__all__ = ["JobJournal", "JobRecord", "JournalError", "UnknownJobError", "default_journal_path", "CredentialsError",
+           "SubmissionCost", "prepare", "submit", "fetch"]

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..programs import ScatteringProgram
-from .journal import JobJournal, JobRecord
+from .journal import JobJournal, JobRecord, JournalError
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +206,13 @@ def submit(program: ScatteringProgram, eps, target: str, shots: int = 1000, *, j
     """Send one energy sweep to ``target`` as one job and journal it.
 
     ``confirm(cost) -> bool`` sees the :class:`SubmissionCost` first; returning
-    False sends nothing (returns None). The job is journaled as soon as the
-    provider returns its id, before anything waits on it. With ``wait`` the
-    result (T and its standard error per energy, in the order of ``eps``) is
-    stored too.
+    False sends nothing (returns None). The journal row is committed (state
+    ``sending``) *before* the provider is called, so a job is never sent
+    unrecorded: if the journal cannot be written, :class:`JournalError` is
+    raised and nothing is sent. The provider's id then replaces the provisional
+    one (state ``submitted``); if that write fails, the JournalError names the
+    id of the job that was sent. With ``wait`` the result (T and its standard
+    error per energy, in the order of ``eps``) is stored too.
     """
     eps = np.asarray(eps, dtype=float).reshape(-1)
     journal = journal or JobJournal()
@@ -216,16 +220,31 @@ def submit(program: ScatteringProgram, eps, target: str, shots: int = 1000, *, j
     log.info("submission cost: %s", prepared.cost)
     if confirm is not None and not confirm(prepared.cost):
         return None
-    if prepared.provider == "ibm":
-        from qiskit_ibm_runtime import SamplerV2
-
-        job = SamplerV2(mode=prepared.backend).run(prepared.payload, shots=shots)
-    else:
-        job = prepared.backend.run_batch([_braket_program(c) for c in prepared.payload], shots=shots)
-    job_id = _job_id(job, prepared.provider)
     parameters = {"eps": eps.tolist(), "shots": shots, "order": prepared.order.tolist(),
                   "cost": asdict(prepared.cost), "local": prepared.local}
-    journal.record_submission(job_id, prepared.provider, prepared.backend_name, program.fingerprint(), parameters)
+    provisional = journal.record_sending(prepared.provider, prepared.backend_name, program.fingerprint(),
+                                         parameters, durable=not prepared.local)
+    try:
+        if prepared.provider == "ibm":
+            from qiskit_ibm_runtime import SamplerV2
+
+            job = SamplerV2(mode=prepared.backend).run(prepared.payload, shots=shots)
+        else:
+            job = prepared.backend.run_batch([_braket_program(c) for c in prepared.payload], shots=shots)
+        job_id = _job_id(job, prepared.provider)
+    except Exception as exc:
+        try:
+            journal.record_result(provisional, "failed", {"error": f"the provider call failed: "
+                                                                   f"{type(exc).__name__}: {_without_secrets(str(exc))}"})
+        except JournalError:
+            log.error("the failed provider call could not be journaled; row %s stays 'sending'", provisional)
+        raise
+    try:
+        journal.record_sent(provisional, job_id)
+    except JournalError as exc:
+        log.error("job %s was sent to %s but could not be journaled", job_id, target)
+        raise JournalError(f"job {job_id} WAS SENT to {target} but its id could not be journaled; keep this id: "
+                           f"{exc}") from exc
     log.info("journaled job %s on %s", job_id, target)
     if wait:
         _store_result(journal, job_id, prepared.provider, job, parameters)
@@ -270,7 +289,11 @@ def fetch(job_id: str, journal: JobJournal | None = None) -> JobRecord:
     record = journal.get(job_id)
     if record.status == "done" or record.status == "failed":
         return record
-    if record.parameters.get("local"):
+    if record.status == "sending":
+        raise RuntimeError(f"job {job_id} has no provider id: the submitting process stopped during the provider "
+                           f"call at {time.ctime(record.submitted_at)}; look for the job in the "
+                           f"{record.provider} console")
+    if not record.durable:
         raise RuntimeError(f"job {job_id} ran on a local stand-in ({record.backend}) whose jobs do not outlive "
                            f"the submitting process; its result was not stored (submit with wait=True)")
     if record.provider == "ibm":
