@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -13,15 +12,13 @@ def qthybrid(*args, env=None, timeout=300):
                           env=env, timeout=timeout)
 
 
-def test_help_is_fast_and_imports_no_heavy_library():
-    code = ("import sys, time; t = time.perf_counter(); from qthybrid.cli import build_parser; "
-            "build_parser().format_help(); print(time.perf_counter() - t, "
-            "sorted(m for m in ('torch', 'qiskit', 'pennylane', 'sklearn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
-    assert float(out[0]) < 2.0 and out[1].strip() == "[]"
-    start = time.perf_counter()
+def test_help_imports_no_heavy_library():
+    # What makes --help fast on any machine (no wall-clock bound: timings depend on the machine).
+    code = ("import sys\nfrom qthybrid.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as exit:\n"
+            "    print(exit.code, sorted(m for m in ('torch', 'qiskit', 'pennylane', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "0 []"
     assert qthybrid("--help").returncode == 0
-    assert time.perf_counter() - start < 5.0
 
 
 def test_curve_prints_the_backends_side_by_side():
