@@ -1,8 +1,9 @@
 """The ``qthybrid`` command (argparse; every heavy import happens inside a subcommand).
 
-    qthybrid run CONFIG.toml [--out DIR] [--resume]
-    qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR]
+    qthybrid run CONFIG.toml [--out DIR] [--resume] [--quiet]
+    qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR] [--quiet]
     qthybrid curve [--backends analytic,statevector,aer] [--preset accurate] [--energies ...]
+    qthybrid config schema | qthybrid config check CONFIG.toml
     qthybrid circuits export [--dir circuits]
     qthybrid circuits show PRESET [--target fake_torino] [--eps 1.0]
     qthybrid submit TARGET [--preset nisq] [--eps 0.5,1,2] [--shots 1000] [--yes] [--wait]
@@ -42,6 +43,24 @@ def _run_dir(config: dict, out: str | None, kind: str) -> Path:
     return Path(out) if out else Path("runs") / f"{config['experiment']['name']}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _warn(text: str) -> None:
+    print(f"qthybrid: warning: {text}", file=sys.stderr)
+
+
+def _progress(args):
+    """Progress lines on standard output, or standard error when --json owns standard output; none if --quiet."""
+    from qthybrid.experiments.progress import Progress
+
+    return Progress(stream=sys.stderr if args.json else sys.stdout, mode="off" if args.quiet else "auto")
+
+
+def _warn_inaccurate_preset(preset: str, circuit_backends: list[str]) -> None:
+    if preset == "nisq" and circuit_backends:
+        _warn(f"the nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T(E): its activation "
+              f"curve on {', '.join(circuit_backends)} differs from the exact T by up to about 0.5; "
+              f"use preset = \"accurate\" for results")
+
+
 def cmd_run(args) -> int:
     from qthybrid.experiments import load, run
 
@@ -49,7 +68,16 @@ def cmd_run(args) -> int:
     if args.resume and not args.out:
         raise ValueError("--resume needs --out (the run directory to continue)")
     out = _run_dir(config, args.out, "run")
-    final = run(config, out, resume=args.resume)
+    activation, experiment = config["activation"], config["experiment"]
+    if activation["name"] == "qt" and activation["backend"] != "analytic":
+        _warn_inaccurate_preset(activation["preset"], [activation["backend"]])
+    progress = _progress(args)
+    progress.message(f"qthybrid run: {experiment['name']} ({experiment['model']} on {experiment['data']}), "
+                     f"{len(experiment['seeds'])} seed(s) x {experiment['epochs']} epochs -> {out}")
+    try:
+        final = run(config, out, resume=args.resume, progress=progress)
+    finally:
+        progress.close()
     metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
     _emit(args, {"run_dir": str(out), **final},
           f"{metric.replace('_', ' ')} {final[metric + '_mean']:.4g} ± {final[metric + '_std']:.2g} over "
@@ -63,8 +91,20 @@ def cmd_compare(args) -> int:
 
     config = load(args.config)
     out = _run_dir(config, args.out, "compare")
-    rows = compare(config, args.backends.split(","), [b for b in args.baselines.split(",") if b], out)
-    _emit(args, {"run_dir": str(out), "rows": rows}, table(rows) + f"\n\nsaved in {out}")
+    backends, baselines = args.backends.split(","), [b for b in args.baselines.split(",") if b]
+    _warn_inaccurate_preset(config["activation"]["preset"], [b for b in backends if b.partition(":")[0] != "analytic"])
+    progress = _progress(args)
+    experiment = config["experiment"]
+    names = [f"qt/{b}" for b in backends] + baselines
+    progress.message(f"qthybrid compare: {experiment['name']} ({experiment['model']} on {experiment['data']}), "
+                     f"{len(names)} variants ({', '.join(names)}) x {len(experiment['seeds'])} seed(s) x "
+                     f"{experiment['epochs']} epochs -> {out}")
+    try:
+        rows = compare(config, backends, baselines, out, progress=progress)
+    finally:
+        progress.close()
+    _emit(args, {"run_dir": str(out), "rows": rows, "report": str(out / "compare.html")},
+          table(rows) + f"\n\nsaved in {out}; open {out / 'compare.html'} in a browser for the table and figures")
     return EXIT_OK
 
 
@@ -85,9 +125,35 @@ def cmd_curve(args) -> int:
         if device:
             options["device"] = device
         columns[name] = qthybrid.get_backend(backend_name, **options).transmission(eps * barrier.V0, barrier)
+    circuit_columns = [name for name in columns if name != "analytic"]
+    if args.preset == "nisq" and circuit_columns:
+        worst = max(float(np.max(np.abs(np.asarray(columns[c]) - columns["analytic"]))) for c in circuit_columns)
+        _warn(f"the nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T(E): here it differs "
+              f"from the exact (analytic) T by up to {worst:.2f}; use --preset accurate for accurate values")
     lines = ["| E/V0 | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
     lines += [f"| {e:g} | " + " | ".join(f"{columns[c][i]:.6f}" for c in columns) + " |" for i, e in enumerate(eps)]
     _emit(args, {"eps": eps.tolist(), **{k: np.asarray(v).tolist() for k, v in columns.items()}}, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_config_schema(args) -> int:
+    from qthybrid.experiments.config import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_config_check(args) -> int:
+    from qthybrid.experiments import load
+
+    config = load(args.config)
+    if args.json:
+        print(json.dumps(config, indent=2))
+    else:
+        for section, values in config.items():
+            print(f"[{section}]")
+            print("\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items()) + "\n")
+        print(f"{args.config}: valid")
     return EXIT_OK
 
 
@@ -209,71 +275,208 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qthybrid", description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    commands = parser.add_subparsers(dest="command", required=True)
+DESCRIPTION = """\
+Quantum-tunnelling (QT) neural networks and the QDE annealer, computed in closed form or by
+simulating a wave packet on a qubit register (torch statevector, Qiskit Aer, PennyLane), and
+sent to quantum hardware (IBM, Amazon Braket)."""
 
-    run = commands.add_parser("run", help="one experiment from a TOML config into a run directory")
-    run.add_argument("config")
-    run.add_argument("--out", help="run directory (default runs/<name>-run-<time>)")
-    run.add_argument("--resume", action="store_true", help="continue a killed run in --out from its checkpoint")
+EPILOG = """\
+examples:
+  qthybrid compare examples/demo.toml --backends analytic --baselines relu
+      QT net vs its ReLU twin on scikit-learn's digits; writes runs/demo-compare-*/compare.html
+  qthybrid run examples/demo.toml --out runs/demo      train one config; --resume continues it
+  qthybrid curve --backends analytic,statevector      T(E) of the circuit beside the exact T
+  qthybrid config schema                              the JSON schema of experiment files
+  qthybrid anneal rastrigin                           minimise a test function with the QDE annealer
+  qthybrid submit ibm:fake_lagos --shots 2000 --wait  rehearse a hardware job offline
+
+exit codes:
+  0  done
+  1  the work failed (a run, a backend or a provider raised an error)
+  2  bad arguments or configuration (one line on standard error names the problem)
+  3  declined at the cost prompt (submit)
+
+run and compare report what runs (variant, seed, epoch, metric) on standard output, or on
+standard error with --json: one line redrawn per task on a terminal, one line per epoch
+otherwise. --quiet silences it. Run 'qthybrid COMMAND --help' for a command's options."""
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def _command(commands, name: str, summary: str, description: str = "", epilog: str = ""):
+    return commands.add_parser(name, help=summary, description=description or summary, epilog=epilog,
+                               formatter_class=_FORMATTER)
+
+
+def _add_quiet(parser) -> None:
+    # SUPPRESS: a --quiet given before the command is not overwritten by this parser's default.
+    parser.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help="print no progress lines, only the result (errors and warnings still show)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qthybrid", description=DESCRIPTION, epilog=EPILOG, formatter_class=_FORMATTER)
+    parser.add_argument("--debug", action="store_true",
+                        help="on failure, print the Python traceback before the one-line error (any position)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON on standard output (progress moves to standard error)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress lines (run, compare)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config_help = "experiment file (TOML), e.g. examples/demo.toml; 'qthybrid config schema' lists every key"
+
+    run = _command(commands, "run", "train one experiment from a TOML config into a run directory",
+                   "Train every seed of one experiment config. The run directory gets config.json, metrics.csv,\n"
+                   "final.json, training.png, activation.png and checkpoint.pt (replaced after every epoch).",
+                   "examples:\n"
+                   "  qthybrid run examples/demo.toml --out runs/demo\n"
+                   "  qthybrid run examples/demo.toml --out runs/demo --resume    continue after a kill\n"
+                   "  qthybrid --json run examples/rnn_sentiment.toml             final metrics as JSON")
+    run.add_argument("config", help=config_help)
+    run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<name>-run-<date>-<time>)")
+    run.add_argument("--resume", action="store_true", help="continue a stopped run in --out from its checkpoint")
+    _add_quiet(run)
     run.set_defaults(handler=cmd_run)
 
-    compare = commands.add_parser("compare", help="the same experiment on several backends and classical twins")
-    compare.add_argument("config")
-    compare.add_argument("--backends", default="analytic,statevector",
-                         help="QT activation backends: analytic, statevector, aer, pennylane:DEVICE")
-    compare.add_argument("--baselines", default="relu", help="classical twins: relu, tanh, sigmoid ('' for none)")
-    compare.add_argument("--out", help="output directory")
+    compare = _command(commands, "compare", "the same experiment on several QT backends and classical twins",
+                       "Run one config once per QT backend and once per classical twin, then write compare.md,\n"
+                       "compare.json, activations.png and compare.html (table and figures in one file) in the\n"
+                       "output folder, with one run directory per variant.",
+                       "examples:\n"
+                       "  qthybrid compare examples/demo.toml --backends analytic --baselines relu\n"
+                       "  qthybrid compare examples/demo.toml --backends analytic,statevector --baselines relu,tanh\n"
+                       "  qthybrid compare examples/demo.toml --backends analytic,pennylane:lightning.qubit")
+    compare.add_argument("config", help=config_help)
+    compare.add_argument("--backends", default="analytic,statevector", metavar="LIST",
+                         help="comma-separated QT activation backends: analytic, statevector, aer, pennylane or "
+                              "pennylane:DEVICE (default: %(default)s)")
+    compare.add_argument("--baselines", default="relu", metavar="LIST",
+                         help="comma-separated classical twins: relu, tanh, sigmoid; '' for none (default: %(default)s)")
+    compare.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>-compare-<date>-<time>)")
+    _add_quiet(compare)
     compare.set_defaults(handler=cmd_compare)
 
-    curve = commands.add_parser("curve", help="T(E) from chosen backends beside the analytic curve")
-    curve.add_argument("--backends", default="analytic,statevector",
-                       help="comma-separated: analytic, statevector, aer, pennylane:DEVICE")
-    curve.add_argument("--preset", default="accurate", choices=["accurate", "nisq"])
-    curve.add_argument("--energies", type=_floats, default=[0.25, 0.5, 1.0, 2.0, 4.0], help="E/V0 values")
-    curve.add_argument("--V0", type=float, default=30.0, help="barrier height (eV)")
-    curve.add_argument("--g", type=float, default=0.5, help="barrier strength")
+    curve = _command(commands, "curve", "T(E) from chosen backends beside the exact (analytic) T",
+                     "Print the transmission T at energies E = eps*V0 from each backend, next to the exact T.\n"
+                     "The nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T: a warning\n"
+                     "says how far it is from the exact T.",
+                     "examples:\n"
+                     "  qthybrid curve --backends analytic,statevector\n"
+                     "  qthybrid curve --backends analytic,aer,pennylane:lightning.qubit --preset nisq\n"
+                     "  qthybrid curve --energies 0.5,1,2 --V0 10 --g 1")
+    curve.add_argument("--backends", default="analytic,statevector", metavar="LIST",
+                       help="comma-separated: analytic, statevector, aer, pennylane or pennylane:DEVICE "
+                            "(default: %(default)s)")
+    curve.add_argument("--preset", default="accurate", choices=["accurate", "nisq"],
+                       help="circuit size: accurate (12 qubits, |dT| < 0.01) or nisq (6 qubits, not accurate) "
+                            "(default: %(default)s)")
+    curve.add_argument("--energies", type=_floats, default=[0.25, 0.5, 1.0, 2.0, 4.0], metavar="LIST",
+                       help="comma-separated E/V0 values (default: 0.25,0.5,1,2,4)")
+    curve.add_argument("--V0", type=float, default=30.0, help="barrier height in eV (default: %(default)s)")
+    curve.add_argument("--g", type=float, default=0.5,
+                       help="barrier strength g = sqrt(2 m V0) L / hbar (default: %(default)s)")
     curve.set_defaults(handler=cmd_curve)
 
-    circuits = commands.add_parser("circuits", help="OpenQASM 3 exports and gate counts")
-    circuit_commands = circuits.add_subparsers(dest="circuits_command", required=True)
-    export = circuit_commands.add_parser("export", help="regenerate circuits/ (OpenQASM 3 + manifest)")
-    export.add_argument("--dir", default="circuits")
+    config = _command(commands, "config", "experiment files: JSON schema, check a file",
+                      epilog="examples:\n  qthybrid config schema > qthybrid-config.schema.json\n"
+                             "  qthybrid config check examples/demo.toml")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    schema = _command(config_commands, "schema", "print the JSON schema of experiment files (every key, type, "
+                                                 "default, range and meaning)")
+    schema.set_defaults(handler=cmd_config_schema)
+    check = _command(config_commands, "check", "validate a config and print it with every default filled in")
+    check.add_argument("config", help="experiment file (TOML)")
+    check.set_defaults(handler=cmd_config_check)
+
+    circuits = _command(commands, "circuits", "OpenQASM 3 exports and gate counts",
+                        epilog="examples:\n  qthybrid circuits export\n"
+                               "  qthybrid circuits show accurate --target fake_torino")
+    circuit_commands = circuits.add_subparsers(dest="circuits_command", required=True, metavar="ACTION")
+    export = _command(circuit_commands, "export", "regenerate the OpenQASM 3 files and manifest.json")
+    export.add_argument("--dir", default="circuits", help="output folder (default: %(default)s)")
     export.set_defaults(handler=cmd_circuits_export)
-    show = circuit_commands.add_parser("show", help="depth and gate counts after transpiling")
-    show.add_argument("preset", choices=["accurate", "nisq"])
-    show.add_argument("--target", default="generic", help="'generic' or a fake IBM backend, e.g. fake_torino")
-    show.add_argument("--eps", type=float, default=1.0, help="E/V0 (sets the number of steps)")
+    show = _command(circuit_commands, "show", "qubits, depth and gate counts of a preset's circuit after transpiling")
+    show.add_argument("preset", choices=["accurate", "nisq"], help="scattering preset")
+    show.add_argument("--target", default="generic",
+                      help="'generic' (cx/rz/sx/x basis) or a fake IBM backend, e.g. fake_torino (default: %(default)s)")
+    show.add_argument("--eps", type=float, default=1.0, help="E/V0; sets the number of steps (default: %(default)s)")
     show.set_defaults(handler=cmd_circuits_show)
 
-    submit = commands.add_parser("submit", help="send a sweep to a provider (cost shown first), journaled")
-    submit.add_argument("target", help="ibm:BACKEND (ibm:fake_lagos offline) or braket:ARN|local")
-    submit.add_argument("--preset", default="nisq", choices=["accurate", "nisq"])
-    submit.add_argument("--eps", type=_floats, default=[0.5, 1.0, 2.0])
-    submit.add_argument("--shots", type=int, default=1000)
+    submit = _command(commands, "submit", "send a T(E) sweep to a provider (cost shown first); every job is "
+                                          "journaled",
+                      epilog="examples:\n  qthybrid submit ibm:fake_lagos --shots 2000 --wait     offline, "
+                             "with the device's noise\n  qthybrid submit braket:local --yes --wait\n"
+                             "  qthybrid submit ibm:ibm_torino --shots 4000              asks before sending")
+    submit.add_argument("target", help="ibm:BACKEND (ibm:fake_lagos runs offline), braket:ARN, braket:local or "
+                                       "ionq:DEVICE")
+    submit.add_argument("--preset", default="nisq", choices=["accurate", "nisq"],
+                        help="scattering preset (default: %(default)s, the only one shallow enough to send)")
+    submit.add_argument("--eps", type=_floats, default=[0.5, 1.0, 2.0], metavar="LIST",
+                        help="comma-separated E/V0 values (default: 0.5,1,2)")
+    submit.add_argument("--shots", type=int, default=1000, help="shots per energy (default: %(default)s)")
     submit.add_argument("--yes", action="store_true", help="send without asking")
-    submit.add_argument("--wait", action="store_true", help="wait for the result and store it")
+    submit.add_argument("--wait", action="store_true", help="wait for the result and store it in the journal")
     submit.set_defaults(handler=cmd_submit)
 
-    jobs = commands.add_parser("jobs", help="the job journal")
-    jobs.add_argument("action", choices=["list", "fetch"])
-    jobs.add_argument("job_id", nargs="?")
+    jobs = _command(commands, "jobs", "list journaled jobs, or fetch one's result",
+                    epilog="examples:\n  qthybrid jobs list\n  qthybrid jobs fetch JOB_ID")
+    jobs.add_argument("action", choices=["list", "fetch"], help="list every job, or fetch one")
+    jobs.add_argument("job_id", nargs="?", help="the job to fetch (from 'qthybrid jobs list')")
     jobs.set_defaults(handler=cmd_jobs)
 
-    anneal = commands.add_parser("anneal", help="minimise a function with the QDE annealer")
-    anneal.add_argument("function", help="a named test function (e.g. rastrigin) or module:function")
-    anneal.add_argument("--backend", default="analytic", choices=["analytic", "statevector", "aer", "pennylane"])
+    anneal = _command(commands, "anneal", "minimise a function with the QDE annealer",
+                      epilog="examples:\n  qthybrid anneal rastrigin\n"
+                             "  qthybrid anneal tilted_double_well --backend aer\n"
+                             "  qthybrid anneal my_module:my_function --bounds=-5:5,-5:5")
+    anneal.add_argument("function", help="a named test function (e.g. rastrigin, ackley) or module:function "
+                                         "(vectorised: shape (..., d) -> (...))")
+    anneal.add_argument("--backend", default="analytic", choices=["analytic", "statevector", "aer", "pennylane"],
+                        help="analytic: classical grid / population solver; others: the circuit solver "
+                             "(default: %(default)s)")
     anneal.add_argument("--bounds", help="low:high per dimension, comma-separated; write --bounds=-5:5,-5:5")
     anneal.add_argument("--dims", type=int, help="repeat a named function's first bound this many times")
-    anneal.add_argument("--seed", type=int, default=0)
+    anneal.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     anneal.set_defaults(handler=cmd_anneal)
 
-    bench = commands.add_parser("bench", help="run benchmark scripts and print their tables")
-    bench.add_argument("names", nargs="*")
+    bench = _command(commands, "bench", "run benchmark scripts (from a source checkout) and print their tables",
+                     epilog="examples:\n  qthybrid bench classifier\n  qthybrid bench scattering_speed")
+    bench.add_argument("names", nargs="*", metavar="NAME",
+                       help="benchmarks/NAME.py to run (default: activation_speed, scattering_speed, classifier, "
+                            "hardware_rehearsal, anneal)")
     bench.set_defaults(handler=cmd_bench)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the cause, then where to read the command's options."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+#: Exceptions a user causes (bad arguments, files, ids): exit 2. Anything else that stops the work: exit 1.
+_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+              PermissionError)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (OSErrors as 'cause: file')."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename and str(exc).startswith("[Errno"):
+        text = f"{exc.strerror}: {exc.filename}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _failure(exc: Exception) -> tuple[int, str]:
+    """(exit code, the one line printed) for an exception that ended a command."""
+    from qthybrid.hardware.journal import UnknownJobError
+
+    if isinstance(exc, _BAD_INPUT + (UnknownJobError,)):
+        return EXIT_USAGE, f"qthybrid: error: {_one_line(exc)}"
+    if isinstance(exc, (RuntimeError, OSError, MemoryError, ImportError)):   # incl. ConnectionError, JournalError
+        return EXIT_FAILED, f"qthybrid: error: {type(exc).__name__}: {_one_line(exc)}"
+    return EXIT_FAILED, (f"qthybrid: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                         f"(run again with --debug for the traceback, and please report it)")
 
 
 def main(argv=None) -> int:

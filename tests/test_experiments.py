@@ -46,11 +46,11 @@ def qthybrid(*args, env=None, timeout=600):
 @pytest.mark.parametrize("config, match", [
     ({"experiment": {"epoch": 3}}, "unknown key experiment.epoch; allowed: data, data_dir, epochs"),
     ({"trainer": {}}, r"unknown section \[trainer\]"),
-    ({"experiment": {"epochs": "3"}}, "experiment.epochs must be a int"),
-    ({"activation": {"backend": "quantum"}}, "activation.backend must be one of 'analytic', 'statevector'"),
-    ({"activation": {"name": "gelu"}}, "activation.name must be one of"),
-    ({"experiment": {"seeds": []}}, "experiment.seeds must be a non-empty list"),
-    ({"model": {"lr": -1.0}}, "model.lr must be > 0"),
+    ({"experiment": {"epochs": "3"}}, "experiment.epochs: must be an integer"),
+    ({"activation": {"backend": "quantum"}}, "activation.backend: must be one of 'analytic', 'statevector'"),
+    ({"activation": {"name": "gelu"}}, "activation.name: must be one of"),
+    ({"experiment": {"seeds": []}}, "experiment.seeds: must be a non-empty list"),
+    ({"model": {"lr": -1.0}}, "model.lr: must be a finite number > 0"),
     ({"experiment": {"data": "mnist", "data_dir": "/nowhere"}}, "experiment.data = 'mnist': no mnist IDX files"),
 ])
 def test_bad_configs_name_the_key(config, match):
@@ -112,7 +112,7 @@ def test_compare_runs_backends_and_twins(tmp_path):
     assert set(rows) == {"qt/analytic", "qt/statevector", "relu"}
     assert rows["qt/analytic"]["max_abs_dT_vs_first"] == 0.0
     assert 0.05 < rows["qt/statevector"]["max_abs_dT_vs_first"] < 1.0     # the nisq curve differs, visibly
-    for name in ("compare.json", "compare.md", "activations.png"):
+    for name in ("compare.json", "compare.md", "activations.png", "compare.html"):
         assert (out / name).exists()
 
 
@@ -139,7 +139,7 @@ def test_every_network_runs_from_a_config(tmp_path, config_text, metric):
 
 
 def test_model_and_data_must_match():
-    with pytest.raises(ConfigError, match="experiment.data must be one of 'sentiment' for experiment.model"):
+    with pytest.raises(ConfigError, match="experiment.data: must be one of 'sentiment' for experiment.model"):
         validate({"experiment": {"model": "recurrent", "data": "digits"}})
-    with pytest.raises(ConfigError, match="activation.name must be 'qt' or 'tanh'"):
+    with pytest.raises(ConfigError, match="activation.name: must be 'qt' or 'tanh'"):
         validate({"experiment": {"model": "esn", "data": "mackey-glass"}, "activation": {"name": "relu"}})

@@ -28,20 +28,31 @@ def variants(config: dict, backends: list[str], baselines: list[str]) -> dict:
     return out
 
 
-def compare(config: dict, backends: list[str], baselines: list[str], out_dir: str | Path,
-            progress: bool | None = None) -> list[dict]:
-    """Run every variant into ``out_dir/<variant>``; write compare.json, compare.md, activations.png."""
-    from .config import validate
+def run_directory_name(variant: str) -> str:
+    """The folder of a variant's run inside the comparison's folder: "qt/statevector" -> "qt_statevector"."""
+    return variant.replace("/", "_").replace(":", "_")
 
+
+def compare(config: dict, backends: list[str], baselines: list[str], out_dir: str | Path,
+            progress=None) -> list[dict]:
+    """Run every variant into ``out_dir/<variant>``; write compare.json, compare.md, activations.png, compare.html.
+
+    ``progress``: as for :func:`~qthybrid.experiments.runner.run`.
+    """
+    from .config import validate
+    from .progress import make_progress
+
+    progress = make_progress(progress)
     out_dir = Path(out_dir)
     runs = variants(config, backends, baselines)
     for variant in runs.values():
         validate(variant)
     reference_curve = None
     rows, curves = [], {}
-    for name, variant in runs.items():
+    for index, (name, variant) in enumerate(runs.items(), start=1):
+        progress.message(f"[{config['experiment']['name']}] variant {index}/{len(runs)}: {name}")
         started = time.perf_counter()
-        final = run(variant, out_dir / name.replace("/", "_").replace(":", "_"), progress=progress)
+        final = run(variant, out_dir / run_directory_name(name), progress=progress, variant=name)
         z, h = activation_curve(make_config_activation(variant))
         curves[name] = (z, h)
         if reference_curve is None:          # the first QT backend's curve is the reference
@@ -54,7 +65,8 @@ def compare(config: dict, backends: list[str], baselines: list[str], out_dir: st
                      if name.startswith("qt/") else ""})
     _json(out_dir / "compare.json", rows)
     (out_dir / "compare.md").write_text(table(rows) + "\n")
-    _plot(out_dir, curves)
+    _plot(out_dir, config, curves)
+    _report(out_dir, config, rows)
     return rows
 
 
@@ -69,17 +81,38 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _plot(out_dir: Path, curves: dict) -> None:
-    import matplotlib
+def _analytic_curve(config: dict):
+    """(z, T) of the closed-form QT activation with the config's barrier: the reference of the figure."""
+    reference = copy.deepcopy(config)
+    reference["activation"].update(name="qt", backend="analytic")
+    return activation_curve(make_config_activation(reference))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, (z, h) in curves.items():
-        ax.plot(z, h, label=name)
-    ax.set(xlabel="pre-activation z", ylabel="activation h(z)", title="activation curves compared")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_dir / "activations.png", dpi=110)
-    plt.close(fig)
+def _plot(out_dir: Path, config: dict, curves: dict) -> None:
+    from .config import barrier_text
+    from .plots import plot_comparison
+
+    activation, experiment = config["activation"], config["experiment"]
+    plot_comparison(out_dir / "activations.png", curves, _analytic_curve(config),
+                    f"{experiment['name']}: activations compared ({barrier_text(config)}; circuit backends: "
+                    f"{activation['preset']} preset)")
+
+
+def _report(out_dir: Path, config: dict, rows: list[dict]) -> None:
+    from .config import barrier_text
+    from .report import write_compare_report
+
+    experiment, activation = config["experiment"], config["activation"]
+    figures = [(out_dir / "activations.png", "Activation curves: QT backends, their difference to the closed form, "
+                                            "and the classical twins on their own scale")]
+    figures += [(out_dir / run_directory_name(r["variant"]) / "training.png", f"Training of {r['variant']}")
+                for r in rows]
+    facts = {"experiment": experiment["name"], "network": experiment["model"], "data": experiment["data"],
+             "seeds": ", ".join(map(str, experiment["seeds"])), "epochs": str(experiment["epochs"]),
+             "barrier": barrier_text(config).replace("\u00a0", " "),
+             "circuit preset": activation["preset"], "folder": str(out_dir)}
+    notes = ["max |ΔT| is measured against the first QT variant's activation curve on z in [-1, 10]."]
+    if activation["preset"] != "accurate" and any(r["variant"].startswith("qt/") and r["variant"] != "qt/analytic"
+                                                  for r in rows):
+        notes.append(f"The {activation['preset']} preset is a hardware-rehearsal circuit, not an accurate T(E).")
+    write_compare_report(out_dir / "compare.html", f"{experiment['name']}: compare", rows, figures, facts, notes)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config as config_module
+from .progress import make_progress
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -167,7 +168,7 @@ def _optimiser(config: dict, model):
     return kind(model.parameters(), lr=config["model"]["lr"])
 
 
-def _run_esn(config: dict, out_dir: Path) -> dict:
+def _run_esn(config: dict, out_dir: Path, progress, variant: str) -> dict:
     """The echo state network: one fit and a 500-step free run per seed (no epochs to resume)."""
     from ..data import mackey_glass
     from ..models import EchoStateNetwork
@@ -177,6 +178,7 @@ def _run_esn(config: dict, out_dir: Path) -> dict:
     target = data[2001:2501]
     history = {}
     for seed in config["experiment"]["seeds"]:
+        progress.task(config["experiment"]["name"], variant, seed, 0, note="fitting the reservoir readout")
         start = time.perf_counter()
         model = EchoStateNetwork(n_reservoir=hyper["hidden"], leak=hyper["leak"],
                                  spectral_radius=hyper["spectral_radius"], ridge=hyper["ridge"],
@@ -185,13 +187,30 @@ def _run_esn(config: dict, out_dir: Path) -> dict:
         mse = float(np.mean((model.generate(500, data[2000]) - target) ** 2))
         history[str(seed)] = [{"seed": seed, "epoch": 1, "mse": mse, "nmse": mse / float(np.var(target)),
                                "seconds": time.perf_counter() - start}]
+        progress.finish(history[str(seed)][-1])
     return history
 
 
-def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool | None = None) -> dict:
-    """Train every seed of ``config`` into ``out_dir``; returns the final metrics."""
+def _build_note(config: dict, resumed: bool) -> str:
+    """What happens before the first epoch ends, for the progress line."""
+    activation = config["activation"]
+    note = "resuming from the checkpoint" if resumed else "building the model"
+    if activation["name"] == "qt" and activation["backend"] != "analytic":
+        note += f", simulating the activation curve ({activation['backend']}, {activation['preset']} preset; cached)"
+    return note
+
+
+def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, variant: str | None = None) -> dict:
+    """Train every seed of ``config`` into ``out_dir``; returns the final metrics.
+
+    ``progress``: a :class:`~qthybrid.experiments.progress.Progress`, or True/None (report on
+    standard error, live on a terminal) or False (silent). ``variant``: the name shown in progress
+    lines and figure titles (default: from the config, e.g. "qt/statevector").
+    """
+    progress = make_progress(progress)
+    variant = variant or config_module.variant_name(config)
+    progress.message(f"[{config['experiment']['name']}] {variant}: loading torch and the data")
     import torch
-    from tqdm import tqdm
 
     out_dir = Path(out_dir)
     checkpoint_path = out_dir / "checkpoint.pt"
@@ -205,20 +224,21 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
     _json(out_dir / "environment.json", environment())
     experiment = config["experiment"]
     if experiment["model"] == "esn":
-        history = _run_esn(config, out_dir)
+        history = _run_esn(config, out_dir, progress, variant)
         _write_metrics(out_dir, history)
-        _plot_activation(out_dir, make_config_activation(config))
+        _plot_activation(out_dir, make_config_activation(config), config, variant)
         final = _final(history)
         _json(out_dir / "final.json", final)
         return final
     task = TASKS[experiment["model"]](config)
     state = torch.load(checkpoint_path, weights_only=False) if resume and checkpoint_path.exists() else None
     history = state["history"] if state else {}
-    show = sys.stderr.isatty() if progress is None else progress
     for seed in experiment["seeds"]:
         records = history.setdefault(str(seed), [])
         if len(records) >= experiment["epochs"]:
             continue
+        progress.task(experiment["name"], variant, seed, experiment["epochs"], done=len(records),
+                      note=_build_note(config, resumed=bool(records)))
         torch.manual_seed(seed)
         model = task.build()
         optimiser = _optimiser(config, model)
@@ -228,14 +248,12 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
             optimiser.load_state_dict(state["optimiser"])
             generator.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
-        bar = tqdm(range(len(records) + 1, experiment["epochs"] + 1), disable=not show,
-                   desc=f"seed {seed}", unit="epoch")
-        for epoch in bar:
+        for epoch in range(len(records) + 1, experiment["epochs"] + 1):
             start = time.perf_counter()
             loss = task.epoch(model, optimiser, generator)
             records.append({"seed": seed, "epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start,
                             **task.evaluate(model)})
-            bar.set_postfix(loss=f"{loss:.4f}")
+            progress.epoch(epoch, records[-1])
             buffer = tempfile.SpooledTemporaryFile()
             torch.save({"seed": seed, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
                         "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
@@ -244,10 +262,11 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress: bool 
             atomic_write(checkpoint_path, buffer.read())
         state = None
         _write_metrics(out_dir, history)
-        _plot_activation(out_dir, model.activation)
+        _plot_activation(out_dir, model.activation, config, variant)
+        progress.finish(records[-1])
     final = _final(history)
     _json(out_dir / "final.json", final)
-    _plot_training(out_dir, history)
+    _plot_training(out_dir, history, config, variant)
     return final
 
 
@@ -274,24 +293,13 @@ def _final(history: dict) -> dict:
     return final
 
 
-def _plot_training(out_dir: Path, history: dict) -> None:
-    import matplotlib
+def _plot_training(out_dir: Path, history: dict, config: dict, variant: str) -> None:
+    from .plots import plot_training
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metric = "test_accuracy"
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for seed, records in history.items():
-        epochs = [r["epoch"] for r in records]
-        left.plot(epochs, [r["loss"] for r in records], label=f"seed {seed}")
-        right.plot(epochs, [r[metric] for r in records], label=f"seed {seed}")
-    left.set(xlabel="epoch", ylabel="training loss")
-    right.set(xlabel="epoch", ylabel=metric.replace("_", " "))
-    right.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out_dir / "training.png", dpi=110)
-    plt.close(fig)
+    seeds = len(history)
+    plot_training(out_dir / "training.png", history,
+                  f"{config['experiment']['name']}: {config_module.describe_variant(config, variant)}, "
+                  f"{seeds} seed{'s' if seeds != 1 else ''}")
 
 
 def activation_curve(activation, z=None):
@@ -303,17 +311,10 @@ def activation_curve(activation, z=None):
         return z.numpy(), activation(z).double().numpy()
 
 
-def _plot_activation(out_dir: Path, activation) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plot_activation(out_dir: Path, activation, config: dict, variant: str) -> None:
+    from .plots import plot_activation
 
     z, h = activation_curve(activation)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(z, h)
-    ax.set(xlabel="pre-activation z", ylabel="h(z)", title=repr(activation)[:60])
-    fig.tight_layout()
-    fig.savefig(out_dir / "activation.png", dpi=110)
-    plt.close(fig)
+    plot_activation(out_dir / "activation.png", z, h,
+                    f"{config['experiment']['name']}: activation of {config_module.describe_variant(config, variant)}")
     np.savetxt(out_dir / "activation.csv", np.column_stack([z, h]), delimiter=",", header="z,h")
