@@ -1,12 +1,12 @@
-"""Data loaders on files the tests write, the toy sentiment set and the Mackey-Glass generator."""
+"""Data loaders on files the tests write, the toy sentiment set, the Mackey-Glass file and generator."""
 
 import gzip
 
 import numpy as np
 import pytest
 
-from qthybrid.data import (IDXError, encode, find_directory, load_digits, load_idx_images, load_sentiment,
-                           mackey_glass, read_idx, write_idx)
+from qthybrid.data import (IDXError, encode, find_directory, load_digits, load_idx_images, load_mackey_glass,
+                           load_sentiment, mackey_glass, read_idx, write_idx)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
@@ -98,16 +98,62 @@ def test_sentiment_set_needs_the_negation():
         encode("this is excellent")
 
 
-def test_mackey_glass_has_the_known_properties():
-    """tanh(x - 1) of MG(tau = 17): range [-0.528, 0.311], ~445 zero crossings per 10k samples,
-    first autocorrelation minimum at lag 24 (the paper's data file; papers.md)."""
-    series = mackey_glass(10_000)
-    assert series.min() == pytest.approx(-0.528, abs=0.01) and series.max() == pytest.approx(0.311, abs=0.01)
+def series_statistics(series):
+    """Range, zero crossings, and the first minimum of the autocorrelation (lag)."""
     crossings = np.count_nonzero(np.diff(np.sign(series)))
-    assert 400 <= crossings <= 480
     centred = series - series.mean()
     acf = np.array([centred[:-lag] @ centred[lag:] for lag in range(1, 60)]) / (centred @ centred)
-    first_minimum = 1 + int(np.argmax(np.diff(acf) > 0))
-    assert 22 <= first_minimum <= 26
+    return series.min(), series.max(), crossings, 1 + int(np.argmax(np.diff(acf) > 0))
+
+
+def test_standard_mackey_glass_file_is_shipped_intact():
+    """The package's MackeyGlass_t17.txt is the published file (SHA-256 of Lukoševičius's copy)."""
+    import hashlib
+    from importlib import resources
+
+    raw = (resources.files("qthybrid.data") / "MackeyGlass_t17.txt").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == "7772906806bf183df89f684abfda817c4cabb50d4bb213c27c1f9d73e1192717"
+    series = load_mackey_glass()
+    assert series.shape == (10_000,) and series.dtype == np.float64
+    assert series[0] == float("1.220639965678425032e-01")          # the file's first and last lines
+    assert series[-1] == float("-1.003454126447647088e-01")
+    low, high, crossings, first_minimum = series_statistics(series)
+    assert (round(low, 4), round(high, 4), first_minimum) == (-0.5282, 0.3111, 24)
+
+
+def test_mackey_glass_generator_matches_the_standard_file():
+    """RK4 on the delay equation (tau = 17) has the standard file's statistics: range, zero crossings
+    per 10k samples and the first autocorrelation minimum (the file's own values are not reproducible:
+    its initial history is not published)."""
+    generated, standard = series_statistics(mackey_glass(10_000)), series_statistics(load_mackey_glass())
+    assert generated[0] == pytest.approx(standard[0], abs=0.01) and generated[1] == pytest.approx(standard[1], abs=0.01)
+    assert generated[2] == pytest.approx(standard[2], rel=0.06)
+    assert generated[3] == standard[3]
     raw = mackey_glass(500, transform=None)
     assert 0.2 < raw.min() and raw.max() < 1.5
+
+
+def test_mackey_glass_loader_reads_any_series_file(tmp_path):
+    values = np.array([0.5, -1.25e-3, 3.0])
+    path = tmp_path / "series.txt"
+    np.savetxt(path, values)
+    np.testing.assert_array_equal(load_mackey_glass(path), values)
+    path.write_text("0.5\r\n-0.25\r\n")                     # CRLF, as in the standard file
+    np.testing.assert_array_equal(load_mackey_glass(str(path)), [0.5, -0.25])
+
+
+@pytest.mark.parametrize("content, message", [
+    ("0.1\nabc\n0.3\n", "not a plain-text series"),
+    ("0.1 0.2\n0.3 0.4\n", "one value per line, found 2 columns"),
+    ("", "holds no values"),
+    ("0.1\nnan\n", "value 2 is nan"),
+    ("0.1\n0.2\ninf\n", "value 3 is inf"),
+])
+def test_bad_mackey_glass_files_are_named(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as error:
+        load_mackey_glass(path)
+    assert "bad.txt" in str(error.value)
+    with pytest.raises(FileNotFoundError, match="nowhere.txt"):
+        load_mackey_glass(tmp_path / "nowhere.txt")

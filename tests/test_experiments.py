@@ -121,8 +121,9 @@ def test_compare_runs_backends_and_twins(tmp_path):
      '[model]\nhidden = 16\nlr = 0.01\noptimizer = "adam"\nclip_norm = 1.0\n', "test_accuracy"),
     ('[experiment]\nmodel = "bayesian"\ndata = "digits"\nseeds = [0]\nepochs = 3\n'
      '[model]\nhidden = 64\nlr = 0.01\noptimizer = "adam"\nsamples = 5\n', "test_accuracy"),
+    # 300 units: every seed 0-15 free-runs stably on the standard file (at 100 units some diverge).
     ('[experiment]\nmodel = "esn"\ndata = "mackey-glass"\nseeds = [1, 2]\n'
-     '[model]\nhidden = 100\n[activation]\nname = "tanh"\n', "mse"),
+     '[model]\nhidden = 300\n[activation]\nname = "tanh"\n', "mse"),
 ])
 def test_every_network_runs_from_a_config(tmp_path, config_text, metric):
     path = tmp_path / "config.toml"

@@ -1,14 +1,63 @@
-"""The Mackey-Glass series: dx/dt = beta x(t - tau) / (1 + x(t - tau)^n) - gamma x(t).
+"""The Mackey-Glass series: the standard data file, and a generator.
 
-Integrated with RK4 at step ``h`` (delayed values interpolated linearly in the
-stored history), history x = 1.2 for t <= 0, a transient discarded, then sampled
-every ``dt``. ``transform="tanh"`` returns tanh(x - 1), the form of the
-MackeyGlass_t17.txt file the ESN paper uses.
+:func:`load_mackey_glass` reads a plain-text series, one value per line. With no
+path it reads ``MackeyGlass_t17.txt`` shipped in this package: the standard series
+(delay tau = 17, 10,000 values, tanh(x - 1) of the delay equation below) that
+Mantas Lukoševičius distributes with his minimal echo state network examples
+(MIT-licensed code, (c) 2012-2020 Mantas Lukoševičius), https://mantas.info/code/simple_esn/.
+The QT-ESN paper's script reads this file; the copy here is byte-identical to the
+one distributed there (SHA-256 7772906806bf183df89f684abfda817c4cabb50d4bb213c27c1f9d73e1192717,
+CRLF line ends).
+
+:func:`mackey_glass` integrates dx/dt = beta x(t - tau) / (1 + x(t - tau)^n) - gamma x(t)
+with RK4 at step ``h`` (delayed values interpolated linearly in the stored
+history), history x = 1.2 for t <= 0, a transient discarded, then sampled every
+``dt``. ``transform="tanh"`` returns tanh(x - 1), the form of the standard file.
+It has the file's statistics (range, zero crossings, autocorrelation) but not its
+values: the file's initial history and integrator are not published.
 """
 
 from __future__ import annotations
 
+import warnings
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
+
+#: The standard series' file name inside the ``qthybrid.data`` package.
+STANDARD_FILE = "MackeyGlass_t17.txt"
+
+
+def load_mackey_glass(path: str | Path | None = None) -> np.ndarray:
+    """A series from a plain-text file, one value per line, as a 1-D float64 array.
+
+    ``path=None`` reads the standard ``MackeyGlass_t17.txt`` shipped with qthybrid
+    (10,000 values of tanh(x - 1), tau = 17; see the module docstring for its source).
+    Raises FileNotFoundError for a missing file and ValueError, naming the file,
+    for text that is not one finite number per line.
+    """
+    if path is None:
+        with resources.as_file(resources.files(__package__) / STANDARD_FILE) as standard:
+            return load_mackey_glass(standard)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Mackey-Glass file not found: {path}")
+    try:
+        with warnings.catch_warnings():   # an empty file: our error below says it
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a plain-text series of numbers, one per line ({exc})") from None
+    if values.size == 0:
+        raise ValueError(f"{path}: holds no values")
+    if values.shape[1] != 1:
+        raise ValueError(f"{path}: expected one value per line, found {values.shape[1]} columns")
+    series = values[:, 0]
+    bad = np.flatnonzero(~np.isfinite(series))
+    if bad.size:
+        raise ValueError(f"{path}: value {bad[0] + 1} is {series[bad[0]]}; every value must be finite")
+    return series
 
 
 def mackey_glass(n_samples: int = 10_000, tau: float = 17.0, beta: float = 0.2, gamma: float = 0.1,

@@ -7,12 +7,18 @@ after ``washout`` steps. ``fit(U, Y)`` drives the reservoir with the input
 sequence U (rows are time steps) against targets Y; ``predict(U)`` drives it
 from the state the fit ended in; ``generate(n, u0)`` free-runs, feeding each
 output back as the next input (the paper's generative mode).
+
+``random_state`` follows scikit-learn: an int seeds a ``np.random.RandomState``
+(MT19937), so ``random_state=42`` (or ``np.random.RandomState(42)``) draws exactly
+the paper's reservoir, which its script makes after ``np.random.seed(42)``: W_in
+first, then W, each U(-0.5, 0.5). A ``np.random.Generator`` is used as given.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..physics import Barrier, transmission
@@ -21,7 +27,8 @@ from ..physics import Barrier, transmission
 class EchoStateNetwork(RegressorMixin, BaseEstimator):
     def __init__(self, n_reservoir: int = 1000, leak: float = 0.3, spectral_radius: float = 1.25,
                  input_scaling: float = 0.5, ridge: float = 1e-8, activation: str = "qt", ampl: float = 3.0,
-                 V0: float = 30.0, g: float = 0.5, washout: int = 100, random_state: int | None = 42):
+                 V0: float = 30.0, g: float = 0.5, washout: int = 100,
+                 random_state: int | np.random.RandomState | np.random.Generator | None = 42):
         self.n_reservoir = n_reservoir
         self.leak = leak
         self.spectral_radius = spectral_radius
@@ -59,7 +66,8 @@ class EchoStateNetwork(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         if not (0 < self.leak <= 1) or self.n_reservoir < 1 or self.ridge < 0:
             raise ValueError("need 0 < leak <= 1, n_reservoir >= 1, ridge >= 0")
-        rng = np.random.default_rng(self.random_state)
+        rng = (self.random_state if isinstance(self.random_state, np.random.Generator)
+               else check_random_state(self.random_state))
         self.W_in_ = rng.uniform(-self.input_scaling, self.input_scaling, (self.n_reservoir, 1 + X.shape[1]))
         W = rng.uniform(-0.5, 0.5, (self.n_reservoir, self.n_reservoir))
         radius = np.max(np.abs(np.linalg.eigvals(W)))
