@@ -31,6 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .physics import Barrier
+from .physics.barrier import G_MAX
 from .physics.transmission import transmission_kernel
 from ._arrays import numpy_namespace
 
@@ -129,6 +130,8 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
         if self.alpha0 <= 0 or self.g <= 0 or self.tol <= 0:
             raise ValueError("alpha0, g and tol must be > 0")
+        if self.g > G_MAX:
+            raise ValueError(f"g must be <= {G_MAX:g} (the rectangular law's barrier strength), got {self.g!r}")
         if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
             raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
         projection = self.projection
@@ -146,7 +149,9 @@ class TunnelingClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        # Negative weights would make the loss unbounded below (alpha_ runs off to nan or infinity).
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        sample_weight = sample_weight / sample_weight.max()   # max 1: huge weights cannot overflow their sum
         projection = self._check_params(X.shape[1])
         self.classes_ = np.unique(y)
         weighted = [c for c in self.classes_ if sample_weight[y == c].sum() > 0]

@@ -8,8 +8,10 @@ C order. Truncated or corrupt files raise ``IDXError`` naming the file.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,17 @@ def _open(path: Path):
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
+def _read_at_most(handle, size: int, block: int = 1 << 24) -> bytearray:
+    """Up to ``size`` bytes, read in blocks: memory follows the data present, not a header's claim."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = handle.read(min(block, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in an IDX file (``.gz`` or raw, detected from the content)."""
     path = Path(path)
@@ -48,10 +61,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                 raise IDXError(f"{path} is truncated inside its header")
             shape = struct.unpack(f">{ndim}I", raw_shape)
             dtype = np.dtype(_TYPES[code])
-            expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            payload = handle.read(expected + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise IDXError(f"{path} could not be read: {exc}") from None
+            expected = math.prod(shape) * dtype.itemsize
+            payload = _read_at_most(handle, expected + 1)
+    except (OSError, EOFError, zlib.error) as exc:   # gzip.BadGzipFile is an OSError
+        raise IDXError(f"{path} could not be read (corrupt or truncated): {exc}") from None
     if len(payload) < expected:
         raise IDXError(f"{path} is truncated: header promises {expected} data bytes for shape {shape}, "
                        f"found {len(payload)}")

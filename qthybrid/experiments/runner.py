@@ -14,7 +14,6 @@ import csv
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -201,6 +200,68 @@ def _build_note(config: dict, resumed: bool) -> str:
     return note
 
 
+class CheckpointError(ValueError):
+    """A run's checkpoint cannot be loaded safely: corrupt, truncated, or holding more than tensors and plain data."""
+
+
+_CHECKPOINT_KEYS = {"seed", "model", "optimiser", "generator", "torch_rng", "history"}
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A checkpoint written by :func:`run`, loaded with ``torch.load(weights_only=True)``.
+
+    Only tensors and plain containers/numbers/strings are unpickled, so a crafted file cannot run
+    code; anything else (and any corrupt or truncated file) raises CheckpointError.
+    """
+    import torch
+
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:   # torch raises UnpicklingError, RuntimeError, EOFError, ... depending on the damage
+        text = str(exc)
+        if "Unsupported global" in text:     # the file names a Python callable: what a crafted pickle does
+            name = text.split("Unsupported global:", 1)[1].split()[1] if "GLOBAL" in text else "an object"
+            raise CheckpointError(f"{path} refers to {name}, not only tensors and plain data: loading it could run "
+                                  f"code, so it is refused (delete it to restart the run)") from None
+        reason = text.split("WeightsUnpickler error:")[-1].split("Check the documentation")[0]
+        reason = " ".join(reason.split())[:160] or type(exc).__name__
+        raise CheckpointError(f"{path} is corrupt or truncated ({reason}); delete it to restart the run from its "
+                              f"first epoch") from None
+    missing = _CHECKPOINT_KEYS - set(state) if isinstance(state, dict) else _CHECKPOINT_KEYS
+    if missing:
+        raise CheckpointError(f"{path} is not a qthybrid checkpoint (it lacks {', '.join(sorted(missing))})")
+    return state
+
+
+def _check_run_directory(out_dir: Path, config: dict, resume: bool) -> None:
+    """Refuse, before any work, seeds or a run directory that cannot hold this run (the message says why)."""
+    seeds = config["experiment"]["seeds"]
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise config_module.ConfigError(f"experiment.seeds repeats {repeated}: every seed is one run, so give "
+                                        f"distinct seeds")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"the run directory {out_dir} is a file, not a directory: choose another --out")
+    if resume:
+        if not (out_dir / "config.json").is_file():
+            raise FileNotFoundError(f"--resume: {out_dir} holds no run to continue (no config.json there): check "
+                                    f"the path, or leave out --resume to start a new run")
+        try:
+            saved = json.loads((out_dir / "config.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"--resume: {out_dir / 'config.json'} cannot be read: {exc}") from None
+        if saved != json.loads(json.dumps(config)):
+            raise config_module.ConfigError(f"--resume: the config differs from the one {out_dir} was started with")
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} already holds a run: pass --resume to continue it or choose --out")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise type(exc)(f"cannot write the run directory {out_dir}: {exc.strerror or exc}") from None
+
+
 def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, variant: str | None = None) -> dict:
     """Train every seed of ``config`` into ``out_dir``; returns the final metrics.
 
@@ -208,19 +269,14 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, 
     standard error, live on a terminal) or False (silent). ``variant``: the name shown in progress
     lines and figure titles (default: from the config, e.g. "qt/statevector").
     """
+    out_dir = Path(out_dir)
+    _check_run_directory(out_dir, config, resume)
     progress = make_progress(progress)
     variant = variant or config_module.variant_name(config)
     progress.message(f"[{config['experiment']['name']}] {variant}: loading torch and the data")
     import torch
 
-    out_dir = Path(out_dir)
     checkpoint_path = out_dir / "checkpoint.pt"
-    if out_dir.exists() and any(out_dir.iterdir()) and not resume:
-        raise FileExistsError(f"{out_dir} already holds a run: pass --resume to continue it or choose --out")
-    if resume and (out_dir / "config.json").exists():
-        saved = json.loads((out_dir / "config.json").read_text())
-        if saved != json.loads(json.dumps(config)):
-            raise config_module.ConfigError(f"--resume: the config differs from the one {out_dir} was started with")
     _json(out_dir / "config.json", config)
     _json(out_dir / "environment.json", environment())
     experiment = config["experiment"]
@@ -231,8 +287,8 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, 
         final = _final(history)
         _json(out_dir / "final.json", final)
         return final
+    state = load_checkpoint(checkpoint_path) if resume and checkpoint_path.exists() else None
     task = TASKS[experiment["model"]](config)
-    state = torch.load(checkpoint_path, weights_only=False) if resume and checkpoint_path.exists() else None
     history = state["history"] if state else {}
     for seed in experiment["seeds"]:
         records = history.setdefault(str(seed), [])
@@ -282,15 +338,28 @@ def _write_metrics(out_dir: Path, history: dict) -> None:
 
 
 def _final(history: dict) -> dict:
-    """Mean and spread over seeds of every metric of each seed's last record."""
+    """Mean and spread (population std) over seeds of every metric of each seed's last record.
+
+    A seed whose loss (or mse) became NaN or infinite is listed under ``diverged`` with the first
+    such epoch (its loss mean is then NaN too); ``qthybrid run`` reports it and exits 1.
+    """
     last = [records[-1] for records in history.values()]
     final = {"seeds": len(last),
-             "seconds_per_epoch": statistics.median(r["seconds"] for rs in history.values() for r in rs),
+             "seconds_per_epoch": float(np.median([r["seconds"] for rs in history.values() for r in rs])),
              "per_seed": {seed: records[-1] for seed, records in history.items()}}
     for key in last[0]:
         if key not in ("seed", "epoch", "seconds"):
-            values = [r[key] for r in last]
-            final[f"{key}_mean"], final[f"{key}_std"] = statistics.mean(values), statistics.pstdev(values)
+            values = np.array([r[key] for r in last], dtype=float)
+            final[f"{key}_mean"], final[f"{key}_std"] = float(np.mean(values)), float(np.std(values))
+    diverged = []
+    for seed, records in history.items():
+        for record in records:
+            bad = [key for key in ("loss", "mse") if key in record and not np.isfinite(record[key])]
+            if bad:
+                diverged.append({"seed": record["seed"], "epoch": record["epoch"], bad[0]: record[bad[0]]})
+                break
+    if diverged:
+        final["diverged"] = diverged
     return final
 
 

@@ -56,8 +56,8 @@ class JournalError(RuntimeError):
     """The job journal cannot be opened, read or written (the message names the file and why)."""
 
 
-class UnknownJobError(KeyError):
-    """No job with this id is in the journal."""
+class UnknownJobError(KeyError, ValueError):
+    """No job with this id is in the journal (a KeyError, and a ValueError: a bad argument)."""
 
     def __str__(self):
         return str(self.args[0])

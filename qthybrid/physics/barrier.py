@@ -20,13 +20,24 @@ ELECTRON_MASS_KG = 9.1093837015e-31
 ELEMENTARY_CHARGE_C = 1.602176634e-19
 
 
-def _check_positive_finite(name: str, value: float) -> float:
+#: Largest barrier strength accepted: beyond it T is 0 below the barrier (T < exp(-2e4)) and the
+#: phase g sqrt(eps - 1) above it is finer than float32 resolves (and g^2 overflows float64 near 1e154).
+G_MAX = 1e4
+
+
+def _check_positive_finite(name: str, value: float, maximum: float = math.inf) -> float:
+    # float() would accept True, "30" and the real part of a complex number: all refused here.
+    kind = str(getattr(value, "dtype", ""))
+    if isinstance(value, (bool, str, bytes, complex)) or "bool" in kind or "complex" in kind:
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
     return value
 
 
@@ -43,7 +54,7 @@ class Barrier:
 
     def __post_init__(self):
         object.__setattr__(self, "V0", _check_positive_finite("V0", self.V0))
-        object.__setattr__(self, "g", _check_positive_finite("g", self.g))
+        object.__setattr__(self, "g", _check_positive_finite("g", self.g, G_MAX))
 
     @classmethod
     def from_width(cls, V0: float = 30.0, width_nm: float = 0.0178,

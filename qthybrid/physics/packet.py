@@ -25,6 +25,8 @@ from .transmission import transmission
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(256)
 _HALF_SPAN_SIGMAS = 10.0
+#: Energies per quadrature block: its (block x 256) work arrays stay near 1 MB each.
+_ENERGIES_PER_BLOCK = 512
 
 
 def packet_transmission(E, barrier: Barrier = Barrier(), sigma_k: float = 0.04):
@@ -50,12 +52,29 @@ def packet_transmission(E, barrier: Barrier = Barrier(), sigma_k: float = 0.04):
         raise ValueError(f"sigma_k must be > 0, got {sigma_k!r}")
     k0 = np.sqrt(energies / barrier.V0)
     k0, sigma = np.broadcast_arrays(k0, sigma)
-    low = np.maximum(0.0, k0 - _HALF_SPAN_SIGMAS * sigma)
-    high = k0 + _HALF_SPAN_SIGMAS * sigma
-    half = (high - low)[..., None] / 2
-    k = half * _NODES + (high + low)[..., None] / 2
-    density = np.exp(-0.5 * ((k - k0[..., None]) / sigma[..., None]) ** 2) / (
-        math.sqrt(2 * math.pi) * sigma[..., None])
-    T = transmission(barrier.V0 * k * k, barrier)
-    result = np.sum(half * _WEIGHTS * density * T, axis=-1)
+    with np.errstate(over="ignore"):
+        top = barrier.V0 * (k0 + _HALF_SPAN_SIGMAS * sigma) ** 2      # the highest energy the quadrature visits
+    if not np.all(np.isfinite(top)):
+        raise ValueError(f"sigma_k = {sigma_k!r} (x q0) with E up to {float(energies.max())!r} eV reaches energies beyond "
+                         f"the float range; use sigma_k <= 1 (a packet narrower than q0)")
+    result = np.empty(k0.shape)
+    flat_k0, flat_sigma, flat_result = k0.reshape(-1), sigma.reshape(-1), result.reshape(-1)
+    for start in range(0, flat_k0.size, _ENERGIES_PER_BLOCK):
+        block = slice(start, start + _ENERGIES_PER_BLOCK)
+        flat_result[block] = _packet_block(flat_k0[block], flat_sigma[block], barrier)
     return result[()] if result.ndim == 0 else result
+
+
+def _packet_block(k0, sigma, barrier: Barrier):
+    """<T> for 1-d arrays of mean momenta and spreads, by Gauss-Legendre in t = (k - k0) / sigma.
+
+    Working in t keeps the nodes distinct even when sigma is far below k0's float resolution
+    (the packet is then monochromatic and <T> = T(E)).
+    """
+    low = np.maximum(-_HALF_SPAN_SIGMAS, -k0 / sigma)[:, None]        # k > 0 only
+    half = (_HALF_SPAN_SIGMAS - low) / 2
+    t = half * _NODES + (_HALF_SPAN_SIGMAS + low) / 2
+    density = np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+    k = k0[:, None] + sigma[:, None] * t
+    T = transmission(barrier.V0 * k * k, barrier)
+    return np.sum(half * _WEIGHTS * density * T, axis=-1)

@@ -30,6 +30,12 @@ from .._arrays import (as_float_array, check_finite, check_float_tensor, is_tens
 from .barrier import Barrier
 
 _LN2 = math.log(2.0)
+#: Values per block in :func:`transmission` and :func:`dtransmission_dE` (bounds their scratch memory).
+CHUNK_SIZE = 1 << 16
+#: Above this eps, 1 - T <= 1 / (4 eps (eps - 1)) < 3e-19 for every g: the kernel evaluates T at
+#: EPS_FREE (= 1 in float64) and gives its derivatives their limit 0 (|dT/deps| < 4e-20 there for
+#: g <= 1e4), so E / V0 = inf, e.g. from an overflow, gives T = 1 instead of NaN.
+EPS_FREE = 1e9
 #: Below this |1 - eps| g^2 the q(u) series replaces the closed form.
 _SERIES_LIMIT = 1e-2
 
@@ -60,7 +66,7 @@ def transmission_kernel(xp, eps, g, with_derivative: bool):
     tiny = xp.tiny(eps.dtype)
     positive = eps > 0
     below = eps < 1
-    e = xp.where(positive, eps, 1.0)
+    e = xp.where(positive, xp.clip(eps, None, EPS_FREE), 1.0)
     s = g * g * (1.0 - e)                        # +u^2 below, -u^2 above the barrier
     u = xp.sqrt(xp.abs(s))
     half_g2 = 0.25 * g * g
@@ -97,36 +103,64 @@ def transmission_kernel(xp, eps, g, with_derivative: bool):
     )
 
     slope_at_zero = 4.0 * xp.exp(-2.0 * _log_sinh_over_u(xp, g, tiny)) / (g * g)
-    dT = xp.where(positive, xp.where(below, d_below, d_above),
+    dT = xp.where(positive, xp.where(below, d_below, xp.where(eps > EPS_FREE, 0.0, d_above)),
                   xp.where(eps == 0, slope_at_zero, zero_or_nan))
     return T, dT
 
 
 def _evaluate(E, barrier: Barrier, with_derivative: bool):
+    """(T, dT/dE) for numpy or torch ``E``, computed in blocks of CHUNK_SIZE values.
+
+    The kernel makes about 20 temporaries of its input's size; blocks keep that scratch at a few
+    MB, so the peak memory is the input, the output(s) and one block's scratch. (A torch input
+    that needs gradients is evaluated in one piece: autograd keeps its intermediates anyway.)
+    """
     if not isinstance(barrier, Barrier):
         raise TypeError(f"barrier must be a qthybrid.Barrier, got {type(barrier).__name__}")
     if is_tensor(E):
-        check_float_tensor(E, "E")
-        check_finite(E, "E")
-        import torch
-
-        work = E if E.dtype in (torch.float32, torch.float64) else E.float()
-        g = torch.as_tensor(barrier.g, dtype=work.dtype, device=work.device)
-        T, dT = transmission_kernel(torch_namespace(), work / barrier.V0, g, with_derivative)
-        T = T.to(E.dtype)
-        dT = None if dT is None else (dT / barrier.V0).to(E.dtype)
-        return T, dT
+        return _evaluate_tensor(E, barrier, with_derivative)
     array = as_float_array(E, "E")
-    check_finite(array, "E")
+    flat = array.reshape(-1)
+    V0, g = array.dtype.type(barrier.V0), np.asarray(barrier.g, dtype=array.dtype)
+    xp = numpy_namespace()
+    T = np.empty_like(flat)
+    dT = np.empty_like(flat) if with_derivative else None
     with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
-        T, dT = transmission_kernel(numpy_namespace(), array / array.dtype.type(barrier.V0),
-                                    np.asarray(barrier.g, dtype=array.dtype), with_derivative)
-    T = np.asarray(T, dtype=array.dtype)
-    if dT is not None:
-        dT = np.asarray(dT / barrier.V0, dtype=array.dtype)
+        for start in range(0, flat.size, CHUNK_SIZE):
+            block = slice(start, start + CHUNK_SIZE)
+            if not np.isfinite(flat[block]).all():
+                check_finite(array, "E")     # raises, counting the bad values of the whole input
+            T[block], dT_block = transmission_kernel(xp, flat[block] / V0, g, with_derivative)
+            if with_derivative:
+                dT[block] = dT_block / V0
+    T = T.reshape(array.shape)
+    dT = None if dT is None else dT.reshape(array.shape)
     if array.ndim == 0:
         return T[()], (None if dT is None else dT[()])
     return T, dT
+
+
+def _evaluate_tensor(E, barrier: Barrier, with_derivative: bool):
+    import torch
+
+    check_float_tensor(E, "E")
+    check_finite(E, "E")
+    work = E if E.dtype in (torch.float32, torch.float64) else E.float()
+    g = torch.as_tensor(barrier.g, dtype=work.dtype, device=work.device)
+    xp = torch_namespace()
+    if work.requires_grad and torch.is_grad_enabled():
+        T, dT = transmission_kernel(xp, work / barrier.V0, g, with_derivative)
+        return T.to(E.dtype), None if dT is None else (dT / barrier.V0).to(E.dtype)
+    flat = work.detach().reshape(-1)
+    T = torch.empty_like(flat)
+    dT = torch.empty_like(flat) if with_derivative else None
+    for start in range(0, flat.numel(), CHUNK_SIZE):
+        T[start:start + CHUNK_SIZE], dT_block = transmission_kernel(xp, flat[start:start + CHUNK_SIZE] / barrier.V0,
+                                                                     g, with_derivative)
+        if with_derivative:
+            dT[start:start + CHUNK_SIZE] = dT_block / barrier.V0
+    T = T.reshape(E.shape).to(E.dtype)
+    return T, None if dT is None else dT.reshape(E.shape).to(E.dtype)
 
 
 def transmission(E, barrier: Barrier = Barrier()):
@@ -159,9 +193,9 @@ def transmission_dg_kernel(xp, eps, g):
     tiny = xp.tiny(eps.dtype)
     T, _ = transmission_kernel(xp, eps, g, with_derivative=False)
     positive = eps > 0
-    e = xp.where(positive, eps, 1.0)
+    e = xp.where(positive, xp.clip(eps, None, EPS_FREE), 1.0)
     u = g * xp.sqrt(xp.abs(1.0 - e))
     u_nz = xp.clip(u, tiny, None)
     below = -2.0 / g * T * (1.0 - T) * u_nz / xp.tanh(u_nz)
     above = -0.5 * g * T * T * xp.sin(u_nz) * xp.cos(u_nz) / (e * u_nz)
-    return xp.where(positive, xp.where(eps < 1, below, above), 0.0)
+    return xp.where(positive, xp.where(eps < 1, below, xp.where(eps > EPS_FREE, 0.0, above)), 0.0)
