@@ -1,23 +1,72 @@
-"""Forward+backward time of QTActivation against torch.sigmoid, tanh and relu.
+"""Speed of the QT activation against torch.sigmoid, tanh and relu, and of a QT network against its ReLU twin.
 
-    python benchmarks/activation_speed.py [--n 10000000] [--repeats 7] [--no-compile]
+    GLIBC_TUNABLES=glibc.malloc.mmap_max=0 python benchmarks/activation_speed.py \\
+        [--n 10000000] [--repeats 15] [--epochs 7] [--threads 2] [--compile]
 
-Each repeat times every contender once, in turn (interleaved), on the same
-float32 input; the median over repeats is reported with its ratio to sigmoid.
-Set GLIBC_TUNABLES=glibc.malloc.mmap_max=0 so that fresh-memory page faults do
-not swing the ratios.
+Three measurements, each interleaved (every repeat times every contender once,
+in turn) and summarised by medians:
+
+* forward + backward on ``--n`` float32 values: sigmoid, tanh, relu, the fused
+  QT kernel (``FusedQT``: T in the forward pass, the slope recomputed in the
+  backward pass), the fused kernel keeping dT/dz from the forward pass (the
+  alternative design), the eager torch path (``AnalyticQT`` in float32, the
+  fallback), and with ``--compile`` the eager path under ``torch.compile``;
+* the first QTActivation call in a fresh process, with an empty cache
+  directory (the kernel is compiled) and with the cache filled;
+* one training epoch of FeedForward(784, 512, 10) on 6,000 synthetic images of
+  MNIST's shape (batch 64, SGD, ``train_epoch``), activation="qt" against
+  "relu"; the ratio is taken per repeat (paired) and its median reported.
+
+GLIBC_TUNABLES=glibc.malloc.mmap_max=0 keeps large tensors on the heap, so
+fresh-memory page faults do not swing the elementwise ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 import torch
 
 from _report import write_report
+from qthybrid.models.feedforward import FeedForward, train_epoch
+from qthybrid.nn import AnalyticQT, QTActivation
+from qthybrid.nn.kernels import fused_backend
+
+FIRST_CALL = """
+import sys, time, torch
+torch.set_num_threads({threads})
 from qthybrid.nn import QTActivation
+z = torch.randn(64, 512)
+start = time.perf_counter()
+QTActivation()(z)
+print(time.perf_counter() - start)
+"""
+
+
+class KeptSlopeQT(torch.autograd.Function):
+    """The alternative design: T and dT/dz written by the forward pass, the backward one multiplication."""
+
+    @staticmethod
+    def forward(ctx, z):
+        T, slope = fused_backend(z.device).transmission_and_slope(z, 10.0, 30.0, 0.5, 10.0)
+        ctx.save_for_backward(slope)
+        return T
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (slope,) = ctx.saved_tensors
+        return grad_output * slope
+
+
+def eager_qt(z):
+    V0, g = torch.tensor(30.0), torch.tensor(0.5)
+    return AnalyticQT.apply(z, 10.0, V0, g, False)
 
 
 def forward_backward(function, x):
@@ -27,43 +76,88 @@ def forward_backward(function, x):
     return z.grad
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000_000, help="elements (float32)")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile contender")
-    args = parser.parse_args()
+def interleaved(contenders: dict, repeats: int, run) -> dict[str, list[float]]:
+    """Seconds per call of ``run(contender)`` for each contender, ``repeats`` rounds, one call each per round."""
+    for contender in contenders.values():   # warm-up: allocator, thread pool, kernel cache
+        run(contender)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, contender in contenders.items():
+            start = time.perf_counter()
+            run(contender)
+            times[name].append(time.perf_counter() - start)
+    return times
 
+
+def elementwise(args) -> list[dict]:
     torch.manual_seed(0)
     x = torch.randn(args.n, dtype=torch.float32)
     contenders = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-                  "qt (eager autograd.Function)": QTActivation()}
-    compile_seconds = None
-    if not args.no_compile:
-        compiled = torch.compile(QTActivation())
+                  "qt, fused kernel (QTActivation)": QTActivation(),
+                  "qt, fused kernel keeping dT/dz from the forward pass": KeptSlopeQT.apply,
+                  "qt, eager torch path (AnalyticQT, float32)": eager_qt}
+    if args.compile:
+        compiled = torch.compile(eager_qt)
         start = time.perf_counter()
         forward_backward(compiled, x)
-        compile_seconds = time.perf_counter() - start
-        contenders["qt (torch.compile)"] = compiled
-    for function in contenders.values():   # warm-up: allocator, thread pool
-        forward_backward(function, x)
-
-    times = {name: [] for name in contenders}
-    for _ in range(args.repeats):
-        for name, function in contenders.items():
-            start = time.perf_counter()
-            forward_backward(function, x)
-            times[name].append(time.perf_counter() - start)
-
+        print(f"torch.compile first call: {time.perf_counter() - start:.1f} s", flush=True)
+        contenders["qt, eager path under torch.compile"] = compiled
+    times = interleaved(contenders, args.repeats, lambda f: forward_backward(f, x))
     sigmoid = statistics.median(times["sigmoid"])
-    rows = [{"activation": name, "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t),
-             "ratio_to_sigmoid": statistics.median(t) / sigmoid} for name, t in times.items()]
-    table = write_report("activation_speed", rows, ["activation", "median_ms", "min_ms", "ratio_to_sigmoid"],
-                         extra={"n": args.n, "repeats": args.repeats, "threads": torch.get_num_threads(),
-                                "first_compile_seconds": compile_seconds})
+    return [{"measurement": f"fwd+bwd, {args.n:,} float32", "contender": name,
+             "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t),
+             "ratio": statistics.median(t) / sigmoid, "ratio_to": "sigmoid"} for name, t in times.items()]
+
+
+def first_calls(args) -> list[dict]:
+    """The first QTActivation call of fresh processes: cold cache (compiles the kernel), then warm."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "QTHYBRID_CACHE_DIR": cache}
+        for label in ("empty cache (kernel compiled)", "cache filled", "cache filled"):
+            result = subprocess.run([sys.executable, "-c", FIRST_CALL.format(threads=args.threads)], env=env,
+                                    capture_output=True, text=True, check=True)
+            rows.append({"measurement": "first call in a fresh process, 64x512 float32", "contender": label,
+                         "median_ms": 1e3 * float(result.stdout.split()[-1])})
+    return rows
+
+
+def epochs(args) -> list[dict]:
+    generator = torch.Generator().manual_seed(0)
+    X = torch.rand(6000, 784, generator=generator)
+    y = torch.randint(0, 10, (6000,), generator=generator)
+    contenders = {}
+    for activation in ("relu", "qt"):
+        torch.manual_seed(0)
+        model = FeedForward(784, 512, 10, activation=activation)
+        contenders[activation] = (model, torch.optim.SGD(model.parameters(), lr=0.01))
+    times = interleaved(contenders, args.epochs,
+                        lambda pair: train_epoch(pair[0], pair[1], X, y, batch_size=64, generator=generator))
+    paired = [q / r for q, r in zip(times["qt"], times["relu"])]
+    return [{"measurement": "FeedForward 784-512-10 epoch (6,000 x 784, batch 64)", "contender": name,
+             "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t),
+             "ratio": statistics.median(paired) if name == "qt" else 1.0, "ratio_to": "relu (paired median)"}
+            for name, t in times.items()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000, help="elements (float32)")
+    parser.add_argument("--repeats", type=int, default=15, help="interleaved rounds of the elementwise timing")
+    parser.add_argument("--epochs", type=int, default=7, help="interleaved epochs per network")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="add the eager path under torch.compile (slow start)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if fused_backend(torch.device("cpu")) is None:
+        print("warning: no fused kernel on this machine; QTActivation runs the eager torch path", flush=True)
+
+    rows = elementwise(args) + first_calls(args) + epochs(args)
+    columns = ["measurement", "contender", "median_ms", "min_ms", "ratio", "ratio_to"]
+    table = write_report("activation_speed", rows, columns,
+                         extra={"n": args.n, "repeats": args.repeats, "epochs": args.epochs, "threads": args.threads,
+                                "glibc_tunables": os.environ.get("GLIBC_TUNABLES", "")})
     print(table)
-    if compile_seconds is not None:
-        print(f"\nfirst torch.compile call: {compile_seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,169 @@
+"""The fused float32 QT kernel on CPU: ``qt_kernel.c``, compiled once per machine, called through ctypes.
+
+The C source needs only a C compiler (no Python or torch headers). The first
+use on a machine compiles it (about 0.3 s) into the cache directory
+(``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by the source, the
+compiler and the CPU (it is built for the CPU it runs on), and every later
+process loads the cached library. Nothing is written anywhere else. Without a
+working compiler, or with ``QTHYBRID_FUSED_KERNEL=0``, :func:`library` returns
+None and the activation keeps the torch path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import importlib
+import math
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("qt_kernel.c")
+#: Must equal QT_KERNEL_ABI in the C source.
+ABI = 2
+#: Above this eps, T is held at its value there and dT/deps is 0, as in the float64 kernel.
+EPS_MAX = getattr(importlib.import_module("qthybrid.physics.transmission"), "EPS_FREE", math.inf)
+_FLAGS = ("-O3", "-fno-trapping-math", "-fno-math-errno", "-fPIC", "-shared", "-pthread", "-pipe")
+_CPU_FLAGS = ("-march=native",)   # dropped if the compiler refuses it
+_COMPILE_TIMEOUT_S = 120
+
+
+class KernelFallbackWarning(UserWarning):
+    """The fused kernel could not be built or loaded: the slower torch path is used."""
+
+
+def cache_dir() -> Path:
+    """Where the compiled kernel is kept: $QTHYBRID_CACHE_DIR or ~/.cache/qthybrid."""
+    return Path(os.environ.get("QTHYBRID_CACHE_DIR", Path.home() / ".cache" / "qthybrid"))
+
+
+def _compiler() -> list[str] | None:
+    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    words = shlex.split(command)
+    if words and shutil.which(words[0]):
+        return words
+    for name in ("cc", "gcc", "clang"):
+        if shutil.which(name):
+            return [name]
+    return None
+
+
+def _cpu_signature() -> str:
+    """The CPU's model and feature flags: a library built with -march=native only runs where they match."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            lines = [line for line in handle if line.startswith(("model name", "flags", "Features"))]
+        return "".join(sorted(set(lines)))
+    except OSError:
+        return platform.processor()
+
+
+def _library_path(compiler: list[str]) -> Path:
+    binary = Path(shutil.which(compiler[0]) or compiler[0]).resolve()
+    stat = binary.stat()
+    material = "\n".join([SOURCE.read_text(), str(ABI), " ".join(compiler + list(_FLAGS + _CPU_FLAGS)),
+                          f"{binary}:{stat.st_size}:{stat.st_mtime_ns}", platform.machine(), _cpu_signature()])
+    key = hashlib.sha256(material.encode()).hexdigest()[:20]
+    return cache_dir() / "kernels" / f"qt_kernel-{key}.so"
+
+
+def _compile(compiler: list[str], target: Path) -> None:
+    """Compile into a temporary file beside ``target`` and move it into place (atomic for concurrent builds)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".build-", suffix=".so")
+    os.close(handle)
+    try:
+        errors = ""
+        for cpu_flags in (_CPU_FLAGS, ()):
+            command = [*compiler, *_FLAGS, *cpu_flags, str(SOURCE), "-o", temporary, "-lm"]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=_COMPILE_TIMEOUT_S,
+                                    env={**os.environ, "TMPDIR": str(target.parent)})
+            if result.returncode == 0:
+                os.replace(temporary, target)
+                return
+            errors = result.stderr.strip()
+        raise OSError(f"{' '.join(compiler)} failed: {errors[-400:]}")
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _bind(library: ctypes.CDLL) -> ctypes.CDLL:
+    pointer, size, real, count = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+    signatures = {
+        "qt_transmission": [pointer, pointer, size, real, real, real, count],
+        "qt_transmission_and_slope": [pointer, pointer, pointer, size, real, real, real, real, count],
+        "qt_input_gradient": [pointer, pointer, pointer, size, real, real, real, real, count],
+    }
+    for name, argtypes in signatures.items():
+        function = getattr(library, name)
+        function.argtypes, function.restype = argtypes, None
+    library.qt_kernel_abi.restype = ctypes.c_int
+    if library.qt_kernel_abi() != ABI:
+        raise OSError(f"cached kernel has ABI {library.qt_kernel_abi()}, expected {ABI}")
+    return library
+
+
+@functools.lru_cache(maxsize=None)
+def library() -> ctypes.CDLL | None:
+    """The loaded kernel (built first if this machine has none cached), or None with one warning."""
+    if os.environ.get("QTHYBRID_FUSED_KERNEL", "1") == "0":
+        return None
+    compiler = _compiler()
+    if compiler is None:
+        warnings.warn("qthybrid: no C compiler found (set CC), so float32 QTActivation uses the slower "
+                      "torch path", KernelFallbackWarning, stacklevel=2)
+        return None
+    try:
+        path = _library_path(compiler)
+        if path.exists():
+            try:
+                return _bind(ctypes.CDLL(str(path)))
+            except OSError:   # a damaged cache entry is rebuilt
+                pass
+        _compile(compiler, path)
+        return _bind(ctypes.CDLL(str(path)))
+    except (OSError, subprocess.SubprocessError) as exc:
+        warnings.warn(f"qthybrid: the fused QT kernel could not be built or loaded ({exc}), so float32 "
+                      f"QTActivation uses the slower torch path", KernelFallbackWarning, stacklevel=2)
+        return None
+
+
+def _threads() -> int:
+    return torch.get_num_threads()
+
+
+def transmission(z: torch.Tensor, ampl: float, V0, g) -> torch.Tensor:
+    """T(ampl z / V0) for a contiguous float32 CPU tensor ``z``; ``V0`` (eV) and ``g`` numbers or 0-d tensors."""
+    T = torch.empty_like(z)
+    library().qt_transmission(z.data_ptr(), T.data_ptr(), z.numel(), ampl / float(V0), float(g), EPS_MAX,
+                              _threads())
+    return T
+
+
+def transmission_and_slope(z: torch.Tensor, ampl: float, V0, g, chain_numerator: float):
+    """T and (chain_numerator / V0) dT/deps; chain_numerator = ampl gives dT/dz."""
+    T, slope = torch.empty_like(z), torch.empty_like(z)
+    V0 = float(V0)
+    library().qt_transmission_and_slope(z.data_ptr(), T.data_ptr(), slope.data_ptr(), z.numel(), ampl / V0,
+                                        float(g), chain_numerator / V0, EPS_MAX, _threads())
+    return T, slope
+
+
+def input_gradient(z: torch.Tensor, grad: torch.Tensor, ampl: float, V0, g, chain_numerator: float) -> torch.Tensor:
+    """grad * (chain_numerator / V0) dT/deps, the slope recomputed in the same pass (``grad`` as ``z``)."""
+    out = torch.empty_like(z)
+    V0 = float(V0)
+    library().qt_input_gradient(z.data_ptr(), grad.data_ptr(), out.data_ptr(), z.numel(), ampl / V0, float(g),
+                                chain_numerator / V0, EPS_MAX, _threads())
+    return out
