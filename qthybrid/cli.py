@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DECLINED = 0, 1, 2, 3
@@ -82,6 +84,11 @@ def cmd_run(args) -> int:
     _emit(args, {"run_dir": str(out), **final},
           f"{metric.replace('_', ' ')} {final[metric + '_mean']:.4g} ± {final[metric + '_std']:.2g} over "
           f"{final['seeds']} seeds\nrun directory: {out}")
+    if final.get("diverged"):
+        where = ", ".join(f"seed {d['seed']} at epoch {d['epoch']}" for d in final["diverged"])
+        print(f"qthybrid: error: training diverged (loss NaN or infinite: {where}); the metrics in "
+              f"{out / 'final.json'} are not results: lower model.lr or set model.clip_norm", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -206,12 +213,12 @@ def cmd_jobs(args) -> int:
     journal = JobJournal()
     if args.action == "list":
         records = journal.list()
-        table = "\n".join(f"{r.job_id}  {r.provider}:{r.backend}  {r.status}" for r in records) or "no jobs"
+        table = "\n".join(f"{r.job_id}  {r.provider}:{r.backend}  {r.status}"
+                          + ("" if r.durable else "  (local: ended with its process)") for r in records) or "no jobs"
         _emit(args, [r.__dict__ for r in records], table)
         return EXIT_OK
     if not args.job_id:
-        print("jobs fetch needs a JOB_ID", file=sys.stderr)
-        return EXIT_USAGE
+        raise ValueError("jobs fetch needs a JOB_ID (see 'qthybrid jobs list')")
     record = fetch(args.job_id, journal)
     _emit(args, record.__dict__, f"job {record.job_id}: {record.status}\n{record.result}")
     return EXIT_OK
@@ -227,8 +234,15 @@ def _load_objective(spec: str):
         raise ValueError(f"unknown function {spec!r}; known: {', '.join(sorted(FUNCTIONS))}, or module:function")
     import importlib
 
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name), None
+    module_name, _, name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for the objective {spec!r}: {exc}") from None
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise ValueError(f"{module_name!r} has no function {name!r} (the objective {spec!r})")
+    return function, None
 
 
 def _parse_bounds(text: str):
@@ -261,15 +275,13 @@ def cmd_anneal(args) -> int:
 def cmd_bench(args) -> int:
     folder = Path(__file__).resolve().parent.parent / "benchmarks"
     if not folder.is_dir():
-        print("the benchmarks/ folder ships with the source tree; run from a checkout", file=sys.stderr)
-        return EXIT_USAGE
+        raise FileNotFoundError("the benchmarks/ folder ships with the source tree; run from a checkout")
     names = args.names or ["activation_speed", "scattering_speed", "classifier", "hardware_rehearsal", "anneal"]
     for name in names:
         script = folder / f"{name}.py"
         if not script.exists():
-            print(f"unknown benchmark {name!r}; known: "
-                  f"{', '.join(sorted(p.stem for p in folder.glob('[!_]*.py')))}", file=sys.stderr)
-            return EXIT_USAGE
+            raise ValueError(f"unknown benchmark {name!r}; known: "
+                             f"{', '.join(sorted(p.stem for p in folder.glob('[!_]*.py')))}")
         if subprocess.run([sys.executable, str(script)], cwd=folder).returncode:
             return EXIT_FAILED
     return EXIT_OK
@@ -468,10 +480,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _failure(exc: Exception) -> tuple[int, str]:
-    """(exit code, the one line printed) for an exception that ended a command."""
-    from qthybrid.hardware.journal import UnknownJobError
-
-    if isinstance(exc, _BAD_INPUT + (UnknownJobError,)):
+    """(exit code, the one line printed) for an exception that ended a command (imports nothing)."""
+    if isinstance(exc, _BAD_INPUT):    # incl. ConfigError, IDXError, CheckpointError, UnknownJobError
         return EXIT_USAGE, f"qthybrid: error: {_one_line(exc)}"
     if isinstance(exc, (RuntimeError, OSError, MemoryError, ImportError)):   # incl. ConnectionError, JournalError
         return EXIT_FAILED, f"qthybrid: error: {type(exc).__name__}: {_one_line(exc)}"
@@ -480,14 +490,26 @@ def _failure(exc: Exception) -> tuple[int, str]:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Every failure prints one line on standard error and returns its exit code
+    (2 bad input, 1 failed work, 3 declined); ``--debug`` (anywhere on the line) adds the traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
         return args.handler(args)
-    except (ValueError, TypeError, FileExistsError) as exc:
-        print(f"qthybrid: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (RuntimeError, MemoryError, ConnectionError, ImportError) as exc:
-        print(f"qthybrid: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("qthybrid: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:        # output piped into a reader that stopped (e.g. head)
+        sys.stdout = open(os.devnull, "w")
+    except Exception as exc:
+        code, line = _failure(exc)
+        if debug:
+            traceback.print_exc()
+        print(line, file=sys.stderr)
+        return code
         return EXIT_FAILED
 
 
