@@ -504,13 +504,13 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:        # output piped into a reader that stopped (e.g. head)
         sys.stdout = open(os.devnull, "w")
+        return EXIT_FAILED
     except Exception as exc:
         code, line = _failure(exc)
         if debug:
             traceback.print_exc()
         print(line, file=sys.stderr)
         return code
-        return EXIT_FAILED
 
 
 if __name__ == "__main__":
