@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -30,6 +31,9 @@ EPS_TABLE_MAX = 40.0
 #: Most distinct values ``mode="exact"`` will simulate in one call.
 EXACT_MAX_VALUES = 256
 _FD_STEP = 1e-3   # relative step of the central difference in exact mode
+_T_SLACK = 1e-9   # rounding allowed outside [0, 1] in a cached curve
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -63,19 +67,47 @@ def simulated_curve(backend, barrier: Barrier, eps: np.ndarray) -> np.ndarray:
                     "V0": barrier.V0, "eps": np.round(eps, 12).tolist(), "versions": _versions()}
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:24]
     path = cache_dir() / f"curve-{backend.name}-{program.name}-{key}.npz"
-    if path.exists():
-        try:
-            with np.load(path) as stored:
-                if np.array_equal(stored["eps"], eps):
-                    return stored["T"]
-        except (OSError, ValueError, KeyError):
-            pass   # a corrupt cache entry is recomputed and replaced
+    cached = _load_cached_curve(path, eps)
+    if cached is not None:
+        return cached
     T = np.asarray(backend.transmission(eps * barrier.V0, barrier), dtype=np.float64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-        np.savez(handle, eps=eps, T=T, key=json.dumps(key_material))
-    os.replace(handle.name, path)
+    _store_curve(path, eps, T, key_material)
     return T
+
+
+def _load_cached_curve(path: Path, eps: np.ndarray) -> np.ndarray | None:
+    """The cached T at ``eps``, or None (recompute) when the entry is missing or cannot be trusted:
+    unreadable (truncated, corrupt), for other energies, or holding values outside [0, 1] or NaN.
+    Entries are loaded without pickle, so a cache file can never run code."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            stored_eps, T = np.asarray(stored["eps"]), np.asarray(stored["T"])
+    except Exception as exc:   # BadZipFile, EOFError, OSError, ValueError, KeyError, ... from a damaged file
+        log.warning("curve cache entry %s is unreadable (%s: %s): recomputing it", path, type(exc).__name__, exc)
+        return None
+    if stored_eps.shape != eps.shape or T.shape != eps.shape or not np.array_equal(stored_eps, eps):
+        log.warning("curve cache entry %s is for other energies: recomputing it", path)
+        return None
+    if T.dtype.kind != "f" or not np.all(np.isfinite(T)) or T.min() < -_T_SLACK or T.max() > 1 + _T_SLACK:
+        log.warning("curve cache entry %s holds values outside [0, 1] or non-finite ones: recomputing it", path)
+        return None
+    return T.astype(np.float64)
+
+
+def _store_curve(path: Path, eps: np.ndarray, T: np.ndarray, key_material: dict) -> None:
+    """Write the curve atomically; a cache that cannot be written only costs a recomputation later."""
+    handle = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+            np.savez(handle, eps=eps, T=T, key=json.dumps(key_material))
+        os.replace(handle.name, path)
+    except OSError as exc:
+        log.warning("could not write the curve cache %s (%s): the curve is used without caching", path, exc)
+        if handle is not None:
+            Path(handle.name).unlink(missing_ok=True)
 
 
 def hermite_interpolate(x, knots, values, slopes):
@@ -101,8 +133,8 @@ class _ExactCircuitQT(torch.autograd.Function):
         if positive.size > EXACT_MAX_VALUES:
             raise ValueError(f"mode='exact' simulates each distinct value; got {positive.size} "
                              f"(at most {EXACT_MAX_VALUES}): use mode='table'")
-        T = np.zeros_like(flat)
-        dT = np.zeros_like(flat)
+        T = np.where(np.isnan(flat), np.nan, 0.0)    # NaN propagates, as in the analytic activation
+        dT = T.copy()
         if positive.size:
             h = _FD_STEP * positive
             sweep = np.concatenate([positive, positive - h, positive + h])
@@ -176,4 +208,5 @@ class TabulatedQT(nn.Module):
             return _ExactCircuitQT.apply(eps, self.backend, self.barrier)
         knots, values, slopes = (t.to(eps.dtype) for t in (self.knots, self.values, self.slopes))
         T = hermite_interpolate(eps, knots, values, slopes)
-        return torch.where(eps > 0, T, torch.zeros_like(T))
+        # 0 for E <= 0; NaN propagates, as in the analytic activation (a diverged run must show).
+        return torch.where(eps > 0, T, torch.where(torch.isnan(eps), eps, torch.zeros_like(T)))
