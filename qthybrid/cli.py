@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -30,9 +31,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DECLINED = 0, 1, 2, 3
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(v) for v in text.split(",") if v]
+        values = [float(v) for v in text.split(",") if v]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
 
 
 def _emit(args, payload, table: str) -> None:
@@ -123,7 +127,11 @@ def cmd_curve(args) -> int:
 
     barrier = Barrier(V0=args.V0, g=args.g)
     eps = np.asarray(args.energies)
-    columns = {"analytic": qthybrid.transmission(eps * barrier.V0, barrier)}
+    with np.errstate(over="ignore"):
+        E = eps * barrier.V0
+    if not np.all(np.isfinite(E)):
+        raise ValueError(f"--energies times --V0 overflows: E/V0 up to {np.max(eps):g} with V0 = {barrier.V0:g} eV")
+    columns = {"analytic": qthybrid.transmission(E, barrier)}
     for name in args.backends.split(","):
         if name == "analytic":
             continue
@@ -131,7 +139,7 @@ def cmd_curve(args) -> int:
         options = {"preset": args.preset}
         if device:
             options["device"] = device
-        columns[name] = qthybrid.get_backend(backend_name, **options).transmission(eps * barrier.V0, barrier)
+        columns[name] = qthybrid.get_backend(backend_name, **options).transmission(E, barrier)
     circuit_columns = [name for name in columns if name != "analytic"]
     if args.preset == "nisq" and circuit_columns:
         worst = max(float(np.max(np.abs(np.asarray(columns[c]) - columns["analytic"]))) for c in circuit_columns)

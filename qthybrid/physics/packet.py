@@ -51,7 +51,11 @@ def packet_transmission(E, barrier: Barrier = Barrier(), sigma_k: float = 0.04):
     if np.any(sigma <= 0):
         raise ValueError(f"sigma_k must be > 0, got {sigma_k!r}")
     k0 = np.sqrt(energies / barrier.V0)
-    k0, sigma = np.broadcast_arrays(k0, sigma)
+    try:
+        k0, sigma = np.broadcast_arrays(k0, sigma)
+    except ValueError:
+        raise ValueError(f"sigma_k must be a scalar or broadcast against E's shape {energies.shape}, got shape "
+                         f"{sigma.shape}") from None
     with np.errstate(over="ignore"):
         top = barrier.V0 * (k0 + _HALF_SPAN_SIGMAS * sigma) ** 2      # the highest energy the quadrature visits
     if not np.all(np.isfinite(top)):
