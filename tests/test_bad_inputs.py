@@ -58,7 +58,7 @@ seeds = {seeds}
 epochs = 1
 
 [model]
-hidden = 8
+hidden = {hidden}
 lr = {lr}
 train_limit = 120
 clip_norm = 0
@@ -68,9 +68,9 @@ name = "relu"
 """
 
 
-def config_file(tmp, seeds="[0]", lr="0.1", text=None):
+def config_file(tmp, seeds="[0]", lr="0.1", hidden=8, text=None):
     path = tmp / "probe.toml"
-    path.write_text(text if text is not None else RUN_CONFIG.format(seeds=seeds, lr=lr))
+    path.write_text(text if text is not None else RUN_CONFIG.format(seeds=seeds, lr=lr, hidden=hidden))
     return str(path)
 
 
@@ -319,6 +319,9 @@ CASES = [
     cli("run CONFIG  (lr = 1e30: the loss goes NaN)",
         lambda t: ["--quiet", "run", config_file(t, lr="1e30"), "--out", str(t / "r")], 1,
         "training diverged (loss NaN or infinite: seed 0 at epoch 1)"),
+    cli("run CONFIG  (hidden = 1000000000)",
+        lambda t: ["run", config_file(t, hidden=10**9), "--out", str(t / "r")], 2,
+        "model.hidden = 1000000000 needs about 1.79e+03 GiB for the feedforward model's arrays"),
     cli("run CONFIG  (lr = inf)", lambda t: ["run", config_file(t, lr="inf"), "--out", str(t / "r")], 2,
         "model.lr: must be a finite number"),
     cli("run missing.toml", lambda t: ["run", str(t / "missing.toml")], 2, "config file not found"),

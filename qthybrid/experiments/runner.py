@@ -233,6 +233,52 @@ def load_checkpoint(path: Path) -> dict:
     return state
 
 
+#: Input features per data set (the sentiment task's are its vocabulary, about 20 words).
+_FEATURES = {"digits": 64, "mnist": 784, "fashion-mnist": 784, "sentiment": 32, "mackey-glass": 1}
+
+
+def estimated_memory_bytes(config: dict) -> int:
+    """Rough peak memory (bytes) of one seed's model: its largest arrays times the copies training keeps.
+
+    Feedforward and recurrent nets: float32 weights with their gradients, optimiser state and
+    checkpoint copy (x6; x12 for the Bayesian net's means and spreads). ESN: the dense float64
+    reservoir with the copies its spectral radius and ridge solve need (x4), and its 2000 states.
+    """
+    hidden, n_in = config["model"]["hidden"], _FEATURES.get(config["experiment"]["data"], 784)
+    model = config["experiment"]["model"]
+    if model == "esn":
+        return 8 * (4 * hidden * hidden + 2600 * hidden)
+    weights = (n_in + hidden + 16) * hidden if model == "recurrent" else (n_in + 16) * hidden
+    return 4 * weights * (12 if model == "bayesian" else 6)
+
+
+def _available_memory_bytes() -> int | None:
+    """Memory available to a new allocation: MemAvailable (Linux, page cache included), else free pages."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(config: dict) -> None:
+    """Refuse, before any work, a model whose arrays cannot fit in the memory available now."""
+    available = _available_memory_bytes()
+    if available is None:   # not reported on this platform: no check
+        return
+    needed = estimated_memory_bytes(config)
+    if needed > available:
+        raise config_module.ConfigError(
+            f"model.hidden = {config['model']['hidden']} needs about {needed / 2**30:.3g} GiB for the "
+            f"{config['experiment']['model']} model's arrays; {available / 2**30:.3g} GiB is available now")
+
+
 def _check_run_directory(out_dir: Path, config: dict, resume: bool) -> None:
     """Refuse, before any work, seeds or a run directory that cannot hold this run (the message says why)."""
     seeds = config["experiment"]["seeds"]
@@ -270,6 +316,7 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, 
     lines and figure titles (default: from the config, e.g. "qt/statevector").
     """
     out_dir = Path(out_dir)
+    _check_memory(config)
     _check_run_directory(out_dir, config, resume)
     progress = make_progress(progress)
     variant = variant or config_module.variant_name(config)
