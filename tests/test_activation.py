@@ -132,13 +132,15 @@ def fused_cpu():
 
 def adversarial_eps(g: float, rng) -> np.ndarray:
     """eps = E / V0 at random and at hard places: near 0 and 1, where the float32 series hands over to the
-    double-precision branches (|g^2 (1 - eps)| = 1), on and around resonances and transmission minima."""
+    double-precision branches (|g^2 (1 - eps)| = 1), on and around resonances and transmission minima, and far
+    above the barrier (sin/cos arguments beyond the kernel's own reduction, eps beyond the float64 kernel's cap)."""
     n = np.arange(1, 400)
     resonances = 1 + (n * np.pi / g) ** 2
     minima = 1 + ((n + 0.5) * np.pi / g) ** 2
     resonances, minima = resonances[resonances < 1000], minima[minima < 1000]
     return np.concatenate([
         rng.uniform(-10, 1000, 4000), 10 ** rng.uniform(-12, 3, 4000), -(10 ** rng.uniform(-12, 1, 200)),
+        10 ** rng.uniform(3, 12, 200),
         [0.0, -0.0, 1.0, 1000.0, -10.0],
         1 + rng.choice([-1, 1], 2000) * 10 ** rng.uniform(-9, 0, 2000),
         1 + 1 / g**2 + rng.normal(0, 1e-4, 500), max(0.0, 1 - 1 / g**2) + np.abs(rng.normal(0, 1e-4, 500)),

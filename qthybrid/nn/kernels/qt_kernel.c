@@ -35,16 +35,19 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define QT_KERNEL_ABI 2
 #define BLOCK 512                 /* elements per block: the fix-up scan stays in L1 */
 #define MIN_PER_THREAD 65536      /* below this a second thread costs more than it saves */
 #define MAX_THREADS 64
 #define SERIES_LIMIT 1.0          /* |s| <= SERIES_LIMIT: float32 series */
+#define SCALAR_MAX 8              /* up to this many elements of a block outside it: one by one */
 
 typedef struct {
     double a, g2, chain, eps_max; /* eps = a z; dT/dz = chain dT/deps */
     float a_f, a_lo_f, g2_f, c4_f, slope_f, om_max_f;
+    int may_be_far;               /* can some eps <= eps_max need sin/cos beyond SIN_ARG_MAX? */
 } params;
 
 enum mode { TRANSMISSION, TRANSMISSION_AND_SLOPE, INPUT_GRADIENT };
@@ -69,21 +72,74 @@ static inline float one_minus_eps(float z, float a_hi, float a_lo, double a) {
 #endif
 }
 
-/* T and dT/deps in double for eps > 0 outside the series region. */
+/* e^x for -708 <= x <= 0, branch-free (vectorises): x = k ln2 + r, |r| <= ln2/2,
+ * e^r from its Taylor polynomial to degree 11 (truncation < 1e-14), 2^k from the bits. */
+static inline double exp_nonpositive(double x) {
+    const double shift = 0x1.8p52, ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    double kd = x * 1.44269504088896338700e+00 + shift;
+    uint64_t k_bits, scale_bits;
+    memcpy(&k_bits, &kd, sizeof kd);
+    kd -= shift;
+    double r = (x - kd * ln2_hi) - kd * ln2_lo;
+    double poly = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720
+                  + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800
+                  + r * (1.0 / 39916800)))))))))));
+    scale_bits = (k_bits + 1023) << 52;   /* the low bits of k_bits hold k */
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return poly * scale;
+}
+
+/* sin v and cos v for 0 <= v <= SIN_ARG_MAX, branch-free: v = q pi/2 + r with pi/2 in three
+ * 33-bit parts (exact products for q < 2^20), Taylor polynomials on |r| <= pi/4 (< 1e-16). */
+#define SIN_ARG_MAX 1e6
+static inline void sincos_reduced(double v, double *sin_v, double *cos_v) {
+    const double shift = 0x1.8p52, pio2_1 = 1.57079632673412561417e+00, pio2_2 = 6.07710050630396597660e-11,
+                 pio2_3 = 2.02226624871116645580e-21;
+    double qd = v * 6.36619772367581382433e-01 + shift;
+    uint64_t q;
+    memcpy(&q, &qd, sizeof qd);
+    qd -= shift;
+    double r = ((v - qd * pio2_1) - qd * pio2_2) - qd * pio2_3, r2 = r * r;
+    double sn = r + r * r2 * (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 + r2 * (1.0 / 362880
+                + r2 * (-1.0 / 39916800 + r2 * (1.0 / 6227020800.0 + r2 * (-1.0 / 1307674368000.0)))))));
+    double cs = 1.0 + r2 * (-1.0 / 2 + r2 * (1.0 / 24 + r2 * (-1.0 / 720 + r2 * (1.0 / 40320
+                + r2 * (-1.0 / 3628800 + r2 * (1.0 / 479001600 + r2 * (-1.0 / 87178291200.0
+                + r2 * (1.0 / 20922789888000.0))))))));
+    int odd = (int)(q & 1), negate_sin = (int)(q & 2), negate_cos = (int)((q + 1) & 2);
+    double s_part = odd ? cs : sn, c_part = odd ? sn : cs;
+    *sin_v = negate_sin ? -s_part : s_part;
+    *cos_v = negate_cos ? -c_part : c_part;
+}
+
+/* T and dT/deps for eps > 0 outside the series region, both branches formed and one
+ * selected, given v = sqrt|s|, w = exp(-2v) and sin v, cos v (see the header; the
+ * branches are rearranged to four divisions). */
+static inline void general_formula(double eps, double g2, double s, double v, double w, double sn, double cs,
+                                   double *T, double *dT_deps) {
+    double om = 1.0 - w, v2 = v * v;
+    double N = 16.0 * eps * v2 * w, M = g2 * om * om, inv = 1.0 / (N + M);
+    double t_below = N * inv, q = (v * (1.0 + w) - om) / (om * v2);          /* (v coth v - 1) / v^2 */
+    double d_below = inv * M * (16.0 * v2 * w * inv + t_below * g2 * q);
+    double r = 1.0 / (4.0 * eps * v2), x = g2 * sn * sn * r, t_above = 1.0 / (1.0 + x);
+    /* 1/eps + g^2/v^2 = 4 r (v^2 + g^2 eps) and g^4 sin cos / (4 eps v^3) = 4 g^4 sin cos v eps r^2 */
+    double d_above = 4.0 * t_above * t_above * r * (x * (v2 + g2 * eps) - g2 * g2 * sn * cs * v * eps * r);
+    *T = s > 0 ? t_below : t_above;
+    *dT_deps = s > 0 ? d_below : d_above;
+}
+
+/* s = g^2 (1 - eps) and v = sqrt|s|, at least 1 (|s| > 1 outside the series region). */
+static inline void branch_arguments(double eps, double g2, double *s, double *v) {
+    *s = g2 * (1.0 - eps);
+    double abs_s = *s < 0 ? -*s : *s;
+    *v = sqrt(abs_s > 1.0 ? abs_s : 1.0);
+}
+
+/* One element with libm's exp, sin and cos (any argument). */
 static void general_point(double eps, double g2, double *T, double *dT_deps) {
-    double s = g2 * (1.0 - eps);
-    if (s > 0) {
-        double v = sqrt(s), w = exp(-2.0 * v), om = 1.0 - w;
-        double N = 16.0 * eps * v * v * w, M = g2 * om * om, inv = 1.0 / (N + M);
-        double t = N * inv, q = (v * (1.0 + w) / om - 1.0) / (v * v);
-        *T = t;
-        *dT_deps = 16.0 * v * v * w * M * inv * inv + t * M * inv * g2 * q;
-    } else {
-        double v = sqrt(-s), sn = sin(v), cs = cos(v);
-        double x = g2 * sn * sn / (4.0 * eps * v * v), t = 1.0 / (1.0 + x);
-        *T = t;
-        *dT_deps = t * t * x * (1.0 / eps + g2 / (v * v)) - t * t * g2 * g2 * sn * cs / (4.0 * eps * v * v * v);
-    }
+    double s, v;
+    branch_arguments(eps, g2, &s, &v);
+    general_formula(eps, g2, s, v, exp(-2.0 * v), sin(v), cos(v), T, dT_deps);
 }
 
 /* z > 0 outside the series region; z = +inf (where om may be NaN) included. */
@@ -91,8 +147,55 @@ static inline int outside_series(float z, float om, float om_max) {
     return (z > 0) & !(fabsf(om) <= om_max);
 }
 
-/* One block: the vectorised float32 series for every element, then the few
- * elements outside the series region again in double. */
+/* The outside elements of a block in double, one at a time with libm. */
+static inline __attribute__((always_inline)) void general_scalar(
+        const float *restrict z, const float *restrict grad, float *restrict T, float *restrict out,
+        int64_t m, const params *p, enum mode mode, int far_only) {
+    for (int64_t i = 0; i < m; i++) {
+        if (!outside_series(z[i], one_minus_eps(z[i], p->a_f, p->a_lo_f, p->a), p->om_max_f))
+            continue;
+        double eps = (double)z[i] * p->a, ec = eps < p->eps_max ? eps : p->eps_max, s, v, t, d;
+        branch_arguments(ec, p->g2, &s, &v);
+        if (far_only && !(s < 0 && v > SIN_ARG_MAX))
+            continue;
+        general_point(ec, p->g2, &t, &d);
+        d = eps > p->eps_max ? 0.0 : d * p->chain;
+        if (mode != INPUT_GRADIENT)
+            T[i] = (float)t;
+        if (mode == TRANSMISSION_AND_SLOPE)
+            out[i] = (float)d;
+        if (mode == INPUT_GRADIENT)
+            out[i] = grad[i] * (float)d;
+    }
+}
+
+/* The outside elements of a block in double, vectorised: every element is evaluated and
+ * only the outside ones stored (those needing sin/cos beyond SIN_ARG_MAX are redone after). */
+static inline __attribute__((always_inline)) void general_vector(
+        const float *restrict z, const float *restrict grad, float *restrict T, float *restrict out,
+        int64_t m, const params *p, enum mode mode) {
+    const double a = p->a, g2 = p->g2, chain = p->chain, eps_max = p->eps_max;
+    const float a_hi = p->a_f, a_lo = p->a_lo_f, om_max = p->om_max_f;
+    for (int64_t i = 0; i < m; i++) {
+        float zi = z[i];
+        int take = outside_series(zi, one_minus_eps(zi, a_hi, a_lo, a), om_max);
+        double eps = (double)zi * a, ec = eps < eps_max ? eps : eps_max, s, v, sn, cs, t, d;
+        branch_arguments(ec, g2, &s, &v);
+        sincos_reduced(v < SIN_ARG_MAX ? v : 0.0, &sn, &cs);
+        double x = -2.0 * v;
+        general_formula(ec, g2, s, v, exp_nonpositive(x > -708.0 ? x : -708.0), sn, cs, &t, &d);
+        d = eps > eps_max ? 0.0 : d * chain;
+        if (mode != INPUT_GRADIENT)
+            T[i] = take ? (float)t : T[i];
+        if (mode == TRANSMISSION_AND_SLOPE)
+            out[i] = take ? (float)d : out[i];
+        if (mode == INPUT_GRADIENT)
+            out[i] = take ? grad[i] * (float)d : out[i];
+    }
+}
+
+/* One block: the vectorised float32 series for every element, then the elements outside
+ * the series region again in double: one by one when few, else in a vectorised pass. */
 static inline __attribute__((always_inline)) void run_block(
         const float *restrict z, const float *restrict grad, float *restrict T, float *restrict out,
         int64_t m, const params *p, enum mode mode) {
@@ -104,7 +207,7 @@ static inline __attribute__((always_inline)) void run_block(
         float zi = z[i], e = zi * a_hi, om = one_minus_eps(zi, a_hi, a_lo, a), s = g2 * om;
         float f = series_f(s);
         float r = 1.0f / (g2 * f * f + 4.0f * e);
-        outside |= outside_series(zi, om, om_max);
+        outside += outside_series(zi, om, om_max);
         if (mode != INPUT_GRADIENT)
             T[i] = zi <= 0 ? 0.0f : 4.0f * e * r;           /* NaN fails the test and propagates */
         if (mode != TRANSMISSION) {
@@ -113,21 +216,12 @@ static inline __attribute__((always_inline)) void run_block(
             out[i] = mode == INPUT_GRADIENT ? grad[i] * d : d;
         }
     }
-    if (!outside)
-        return;
-    for (int64_t i = 0; i < m; i++) {
-        if (!outside_series(z[i], one_minus_eps(z[i], a_hi, a_lo, a), om_max))
-            continue;
-        double t, d;
-        double eps = (double)z[i] * a;
-        general_point(eps < p->eps_max ? eps : p->eps_max, p->g2, &t, &d);
-        d = eps > p->eps_max ? 0.0 : d * p->chain;
-        if (mode != INPUT_GRADIENT)
-            T[i] = (float)t;
-        if (mode == TRANSMISSION_AND_SLOPE)
-            out[i] = (float)d;
-        if (mode == INPUT_GRADIENT)
-            out[i] = grad[i] * (float)d;
+    if (outside > SCALAR_MAX) {
+        general_vector(z, grad, T, out, m, p, mode);
+        if (p->may_be_far)
+            general_scalar(z, grad, T, out, m, p, mode, 1);
+    } else if (outside) {
+        general_scalar(z, grad, T, out, m, p, mode, 0);
     }
 }
 
@@ -169,6 +263,7 @@ static params make_params(double a, double g, double chain, double eps_max) {
     p.c4_f = (float)(4.0 * p.g2 * chain);
     p.slope_f = (float)(4.0 / (sh * sh) * chain);   /* right limit at eps = 0; 0 once sinh overflows */
     p.om_max_f = (float)(SERIES_LIMIT / p.g2);
+    p.may_be_far = !(p.g2 * (eps_max - 1.0) <= SIN_ARG_MAX * SIN_ARG_MAX);
     return p;
 }
 
