@@ -310,11 +310,12 @@ examples:
   qthybrid anneal rastrigin                           minimise a test function with the QDE annealer
   qthybrid submit ibm:fake_lagos --shots 2000 --wait  rehearse a hardware job offline
 
-exit codes:
-  0  done
-  1  the work failed (a run, a backend or a provider raised an error)
-  2  bad arguments or configuration (one line on standard error names the problem)
-  3  declined at the cost prompt (submit)
+exit codes (every error is one line on standard error; --debug adds the traceback):
+  0    done
+  1    the work failed (a run, a backend or a provider raised an error)
+  2    bad arguments or configuration (the line names the argument or key)
+  3    declined at the cost prompt (submit)
+  130  interrupted (Ctrl-C)
 
 run and compare report what runs (variant, seed, epoch, metric) on standard output, or on
 standard error with --json: one line redrawn per task on a terminal, one line per epoch

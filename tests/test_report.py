@@ -50,6 +50,13 @@ def test_comparison_puts_qt_curves_on_their_own_axes_and_shows_the_difference():
     _texts_inside(fig)
 
 
+def test_without_a_circuit_backend_there_is_no_empty_difference_panel():
+    curves = {name: CURVES[name] for name in ("qt/analytic", "relu")}
+    fig = plots.comparison_figure(curves, CURVES["qt/analytic"], "demo")
+    curves_ax, twins_ax = fig.axes
+    assert curves_ax.get_ylim()[1] <= 1.1 and twins_ax.get_ylim()[1] >= 10
+
+
 @pytest.mark.parametrize("make", [
     lambda title: plots.activation_figure(Z, T, title),
     lambda title: plots.training_figure({"0": [{"epoch": 1, "loss": 1.0, "test_accuracy": 0.5},

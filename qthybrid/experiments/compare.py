@@ -93,9 +93,10 @@ def _plot(out_dir: Path, config: dict, curves: dict) -> None:
     from .plots import plot_comparison
 
     activation, experiment = config["activation"], config["experiment"]
+    circuits = any(name.startswith("qt/") and name != "qt/analytic" for name in curves)
+    preset = f"; circuit backends: {activation['preset']} preset" if circuits else ""
     plot_comparison(out_dir / "activations.png", curves, _analytic_curve(config),
-                    f"{experiment['name']}: activations compared ({barrier_text(config)}; circuit backends: "
-                    f"{activation['preset']} preset)")
+                    f"{experiment['name']}: activations compared ({barrier_text(config)}{preset})")
 
 
 def _report(out_dir: Path, config: dict, rows: list[dict]) -> None:

@@ -3,10 +3,10 @@
 - ``training.png``: loss and the headline metric per epoch, one line per seed, titled with the
   experiment and the variant.
 - ``activation.png``: the activation h(z) the run used, titled with the variant.
-- ``activations.png`` (compare): the QT curves on their own axes (T lies in [0, 1]), their
-  difference to the closed-form curve in a second panel (a 0.05 gap between two curves that
-  overlap on the first panel is plain there), and the classical twins on a third panel with
-  their own scale (ReLU reaches 10 and would squash the QT curves).
+- ``activations.png`` (compare): the QT curves on their own axes (T lies in [0, 1]); when a
+  circuit backend ran, their difference to the closed-form curve in a second panel (a 0.05 gap
+  between two curves that overlap on the first panel is plain there); and the classical twins on
+  a last panel with their own scale (ReLU reaches 10 and would squash the QT curves).
 
 Titles are wrapped to the figure's width, so none is cut off.
 """
@@ -103,10 +103,13 @@ def comparison_figure(curves: dict, reference: tuple | None, title: str):
     qt = {name: curve for name, curve in curves.items() if name.startswith("qt/")}
     twins = {name: curve for name, curve in curves.items() if not name.startswith("qt/")}
     colours = {name: f"C{i}" for i, name in enumerate(curves)}     # one colour per variant on every panel
-    panels = 2 + bool(twins)
+    others = {name: curve for name, curve in qt.items() if name != "qt/analytic"}
+    show_difference = reference is not None and bool(others)
+    panels = 1 + show_difference + bool(twins)
     width = 4.6 * panels
-    fig, axes = plt.subplots(1, panels, figsize=(width, 4.2))
-    curves_ax, difference_ax = axes[0], axes[1]
+    fig, axes = plt.subplots(1, panels, figsize=(width, 4.2), squeeze=False)
+    axes = list(axes[0])
+    curves_ax = axes.pop(0)
 
     if reference is not None:
         curves_ax.plot(*reference, color="black", lw=3.5, alpha=0.25, label="closed form (analytic)", zorder=1)
@@ -117,8 +120,8 @@ def comparison_figure(curves: dict, reference: tuple | None, title: str):
                   title="QT activation curves")
     curves_ax.legend(fontsize=7, loc="lower right")
 
-    others = {name: curve for name, curve in qt.items() if name != "qt/analytic"}
-    if reference is not None and others:
+    if show_difference:
+        difference_ax = axes.pop(0)
         z_ref, h_ref = reference
         difference_ax.axhline(0, color="black", lw=0.8)
         for i, (name, (z, h)) in enumerate(others.items(), start=1):
@@ -126,13 +129,10 @@ def comparison_figure(curves: dict, reference: tuple | None, title: str):
             difference_ax.plot(z, delta, ls=_LINESTYLES[i % len(_LINESTYLES)], lw=1.2, color=colours[name],
                                label=f"{name} (max |ΔT| = {np.max(np.abs(delta)):.2g})")
         difference_ax.legend(fontsize=7)
-    else:
-        difference_ax.text(0.5, 0.5, "no circuit-backed QT curve was run" if reference is not None
-                           else "no QT curve was run", ha="center", transform=difference_ax.transAxes)
-    difference_ax.set(xlabel="pre-activation z", ylabel="T − T analytic", title="difference to the closed form")
+        difference_ax.set(xlabel="pre-activation z", ylabel="T − T analytic", title="difference to the closed form")
 
     if twins:
-        twin_ax = axes[2]
+        twin_ax = axes.pop(0)
         if reference is not None:
             twin_ax.plot(*reference, color="black", lw=1.4, label="QT (analytic)")
         for i, (name, (z, h)) in enumerate(twins.items()):
