@@ -78,8 +78,8 @@ class Progress:
         self._task = (experiment, variant, seed, epochs)
         self._task_started = time.perf_counter()
         self._epoch_seconds = []
-        what = f"epoch {done}/{epochs}" if epochs else "fitting"
-        self._show(f"{self._prefix()} {what}: {note or 'starting'}")
+        what = f" epoch {done}/{epochs}" if epochs else ""          # epochs = 0: one fit, no epochs (esn)
+        self._show(f"{self._prefix()}{what}: {note or 'starting'}")
 
     def epoch(self, epoch: int, record: dict) -> None:
         """An epoch of the running task ended; ``record`` holds its loss, seconds and metrics."""
