@@ -371,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="comma-separated QT activation backends: analytic, statevector, aer, pennylane or "
                               "pennylane:DEVICE (default: %(default)s)")
     compare.add_argument("--baselines", default="relu", metavar="LIST",
-                         help="comma-separated classical twins: relu, tanh, sigmoid; '' for none (default: %(default)s)")
+                         help="comma-separated classical twins: relu, tanh, sigmoid; '' for none "
+                              "(default: %(default)s)")
     compare.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>-compare-<date>-<time>)")
     _add_quiet(compare)
     compare.set_defaults(handler=cmd_compare)
@@ -418,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = _command(circuit_commands, "show", "qubits, depth and gate counts of a preset's circuit after transpiling")
     show.add_argument("preset", choices=["accurate", "nisq"], help="scattering preset")
     show.add_argument("--target", default="generic",
-                      help="'generic' (cx/rz/sx/x basis) or a fake IBM backend, e.g. fake_torino (default: %(default)s)")
+                      help="'generic' (cx/rz/sx/x basis) or a fake IBM backend, e.g. fake_torino "
+                           "(default: %(default)s)")
     show.add_argument("--eps", type=float, default=1.0, help="E/V0; sets the number of steps (default: %(default)s)")
     show.set_defaults(handler=cmd_circuits_show)
 

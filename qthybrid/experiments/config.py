@@ -144,7 +144,10 @@ def variant_name(config: dict) -> str:
 
 
 def describe_variant(config: dict, name: str | None = None) -> str:
-    """The variant and what shapes its curve, for titles: "qt/statevector (accurate preset), V0=30 eV, g=0.5, ampl=10"."""
+    """The variant and what shapes its curve, for titles.
+
+    E.g. "qt/statevector (accurate preset), V0=30 eV, g=0.5, ampl=10".
+    """
     activation = config["activation"]
     name = name or variant_name(config)
     if activation["name"] != "qt":

@@ -178,7 +178,8 @@ def _run_esn(config: dict, out_dir: Path, progress, variant: str) -> dict:
     target = data[2001:2501]
     history = {}
     for seed in config["experiment"]["seeds"]:
-        progress.task(config["experiment"]["name"], variant, seed, 0, note="fitting the readout, then a 500-step free run")
+        progress.task(config["experiment"]["name"], variant, seed, 0,
+                      note="fitting the readout, then a 500-step free run")
         start = time.perf_counter()
         model = EchoStateNetwork(n_reservoir=hyper["hidden"], leak=hyper["leak"],
                                  spectral_radius=hyper["spectral_radius"], ridge=hyper["ridge"],
