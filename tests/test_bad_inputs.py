@@ -41,8 +41,8 @@ def api(area, shown, run, error, expect):
     return Case(area, shown, expect, run, error)
 
 
-def cli(shown, argv, code, expect):
-    return Case("CLI", "qthybrid " + shown, expect, argv, code)
+def cli(shown, argv, code, expect, check=None):
+    return Case("CLI", "qthybrid " + shown, expect, argv, code, check)
 
 
 def accepted(area, shown, run, check, expect):
@@ -86,6 +86,14 @@ def run_directory(tmp, checkpoint: bytes | Callable | None):
     elif checkpoint is not None:
         (out / "checkpoint.pt").write_bytes(checkpoint)
     return str(out)
+
+
+def diverged_run_was_written(tmp) -> bool:
+    """final.json exists, lists the diverged seed and epoch, and its loss mean is not a number."""
+    final = json.loads((tmp / "r" / "final.json").read_text())
+    (diverged,) = final["diverged"]
+    return ((diverged["seed"], diverged["epoch"]) == (0, 1) and not np.isfinite(diverged["loss"])
+            and not np.isfinite(final["loss_mean"]))
 
 
 class _Exploit:
@@ -318,7 +326,7 @@ CASES = [
         "experiment.seeds repeats [0]: every seed is one run"),
     cli("run CONFIG  (lr = 1e30: the loss goes NaN)",
         lambda t: ["--quiet", "run", config_file(t, lr="1e30"), "--out", str(t / "r")], 1,
-        "training diverged (loss NaN or infinite: seed 0 at epoch 1)"),
+        "training diverged (loss NaN or infinite: seed 0 at epoch 1)", check=diverged_run_was_written),
     cli("run CONFIG  (hidden = 1000000000)",
         lambda t: ["run", config_file(t, hidden=10**9), "--out", str(t / "r")], 2,
         "model.hidden = 1000000000 needs about 1.79e+03 GiB for the feedforward model's arrays"),
@@ -397,6 +405,7 @@ def test_bad_input(case, tmp_path, capsys):
         assert "Traceback" not in err and len(lines) == 1, err
         assert code == case.error and case.expect in lines[0], (code, lines[0])
         assert not (tmp_path / "code-ran").exists()
+        assert case.check is None or case.check(tmp_path)
         return
     error = _resolve(case.error)
     if error is None:

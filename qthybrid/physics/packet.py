@@ -15,6 +15,7 @@ left the barrier.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -23,7 +24,6 @@ from .._arrays import as_float_array, check_finite, is_tensor
 from .barrier import Barrier
 from .transmission import transmission
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(256)
 _HALF_SPAN_SIGMAS = 10.0
 #: Energies per quadrature block: its (block x 256) work arrays stay near 1 MB each.
 _ENERGIES_PER_BLOCK = 512
@@ -69,16 +69,23 @@ def packet_transmission(E, barrier: Barrier = Barrier(), sigma_k: float = 0.04):
     return result[()] if result.ndim == 0 else result
 
 
+@functools.cache
+def _gauss_legendre() -> tuple[np.ndarray, np.ndarray]:
+    """256 Gauss-Legendre nodes and weights on [-1, 1] (computed on first use, not at import)."""
+    return np.polynomial.legendre.leggauss(256)
+
+
 def _packet_block(k0, sigma, barrier: Barrier):
     """<T> for 1-d arrays of mean momenta and spreads, by Gauss-Legendre in t = (k - k0) / sigma.
 
     Working in t keeps the nodes distinct even when sigma is far below k0's float resolution
     (the packet is then monochromatic and <T> = T(E)).
     """
+    nodes, weights = _gauss_legendre()
     low = np.maximum(-_HALF_SPAN_SIGMAS, -k0 / sigma)[:, None]        # k > 0 only
     half = (_HALF_SPAN_SIGMAS - low) / 2
-    t = half * _NODES + (_HALF_SPAN_SIGMAS + low) / 2
+    t = half * nodes + (_HALF_SPAN_SIGMAS + low) / 2
     density = np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
     k = k0[:, None] + sigma[:, None] * t
     T = transmission(barrier.V0 * k * k, barrier)
-    return np.sum(half * _WEIGHTS * density * T, axis=-1)
+    return np.sum(half * weights * density * T, axis=-1)
