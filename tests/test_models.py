@@ -137,6 +137,47 @@ def test_bayesian_net_is_more_uncertain_out_of_distribution(digits):
     assert model.kl() > 0
 
 
+def test_papers_noisy_net_full_batch_step_moves_mean_and_std_together():
+    """The paper's BNN: means ~ N(0, 1), std 0.1, one full-batch SGD step per epoch (lr 0.5) that moves
+    every mean and its standard deviation by the same amount."""
+    torch.manual_seed(0)
+    model = BayesianNet(30, 200, 3, activation="qt", noisy=True, init_mu_std=1.0, init_sigma=0.1,
+                        paper_gradient=True)
+    assert model.hidden.weight_mu.std().item() == pytest.approx(1.0, rel=0.05)
+    assert torch.all(model.hidden.weight_rho == 0.1)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    X, y = torch.rand(40, 30), torch.randint(0, 3, (40,))
+    history = train_bayesian(model, X, y, epochs=1, lr=0.5, batch_size=None, optimizer="sgd")
+    assert len(history) == 1
+    for layer in ("hidden", "out"):
+        for kind in ("weight", "bias"):
+            moved_mu = getattr(getattr(model, layer), f"{kind}_mu") - before[f"{layer}.{kind}_mu"]
+            moved_sigma = getattr(getattr(model, layer), f"{kind}_rho") - before[f"{layer}.{kind}_rho"]
+            torch.testing.assert_close(moved_mu, moved_sigma, rtol=0, atol=1e-6)
+            assert moved_mu.abs().max() > 0
+    with pytest.raises(ValueError, match="optimizer must be"):
+        train_bayesian(model, X, y, epochs=1, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="init_mu_std must be > 0"):
+        BayesianNet(3, 2, 2, init_mu_std=0.0)
+
+
+def test_predictive_entropy_splits_into_aleatoric_and_epistemic():
+    """Closed forms: identical samples have no epistemic part; two confident samples that disagree have
+    total entropy ln 2, all of it epistemic; the parts always add up and the epistemic part is >= 0."""
+    from qthybrid.models.bayesian import uncertainty
+
+    same = torch.tensor([[[0.2, 0.8]], [[0.2, 0.8]]], dtype=torch.float64)
+    parts = uncertainty(same)
+    expected = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))
+    assert parts["total"].item() == pytest.approx(expected) and parts["epistemic"].item() == pytest.approx(0, abs=1e-12)
+    disagree = uncertainty(torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]], dtype=torch.float64))
+    assert disagree["total"].item() == pytest.approx(np.log(2)) and disagree["aleatoric"].item() == pytest.approx(0)
+    random = torch.distributions.Dirichlet(torch.ones(5)).sample((7, 50)).double()
+    parts = uncertainty(random)
+    torch.testing.assert_close(parts["total"], parts["aleatoric"] + parts["epistemic"])
+    assert torch.all(parts["epistemic"] >= -1e-12)
+
+
 def test_noisy_weight_variant_reproduces_the_papers_update():
     torch.manual_seed(0)
     model = BayesianNet(8, 4, 3, activation="qt", noisy=True)

@@ -8,6 +8,9 @@ softmax over weight samples; the predictive entropy is the uncertainty.
 
 ``noisy=True`` reproduces the paper's "BNN": one weight sample per step, the
 sample's gradient applied unchanged to both mean and standard deviation, no KL.
+The paper's script starts it from means ~ N(0, 1) and standard deviations 0.1
+(``init_mu_std=1.0, init_sigma=0.1``) and trains full-batch SGD at lr 0.5
+(``train_bayesian(..., optimizer="sgd", batch_size=None)``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,23 @@ from .activations import make_activation
 
 
 class BayesianLinear(nn.Module):
+    """Gaussian weights and biases. Means start U(-1/sqrt(n_in), 1/sqrt(n_in)) with zero biases, or, with
+    ``init_mu_std``, N(0, init_mu_std^2) for both (the paper: 1.0); standard deviations start at ``init_sigma``."""
+
     def __init__(self, n_in: int, n_out: int, prior_sigma: float = 1.0, init_sigma: float = 0.05,
-                 noisy: bool = False):
+                 noisy: bool = False, init_mu_std: float | None = None):
         super().__init__()
+        if not (prior_sigma > 0 and init_sigma > 0) or (init_mu_std is not None and not init_mu_std > 0):
+            raise ValueError(f"prior_sigma, init_sigma and init_mu_std must be > 0, got {prior_sigma}, {init_sigma}, "
+                             f"{init_mu_std}")
         self.noisy, self.prior_sigma = noisy, prior_sigma
-        bound = 1 / math.sqrt(n_in)
-        self.weight_mu = nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound))
-        self.bias_mu = nn.Parameter(torch.zeros(n_out))
+        if init_mu_std is None:
+            bound = 1 / math.sqrt(n_in)
+            self.weight_mu = nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound))
+            self.bias_mu = nn.Parameter(torch.zeros(n_out))
+        else:
+            self.weight_mu = nn.Parameter(torch.randn(n_out, n_in) * init_mu_std)
+            self.bias_mu = nn.Parameter(torch.randn(n_out) * init_mu_std)
         rho = math.log(math.expm1(init_sigma))
         if noisy:   # the paper keeps sigma itself as the parameter (it can turn negative)
             self.weight_rho = nn.Parameter(torch.full((n_out, n_in), init_sigma))
@@ -66,11 +79,12 @@ class BayesianNet(nn.Module):
     """in -> hidden (activation) -> out with Bayesian layers."""
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, activation: str = "qt", prior_sigma: float = 1.0,
-                 noisy: bool = False, **qt_options):
+                 noisy: bool = False, init_sigma: float = 0.05, init_mu_std: float | None = None, **qt_options):
         super().__init__()
-        self.hidden = BayesianLinear(n_in, n_hidden, prior_sigma, noisy=noisy)
+        layer = dict(prior_sigma=prior_sigma, init_sigma=init_sigma, noisy=noisy, init_mu_std=init_mu_std)
+        self.hidden = BayesianLinear(n_in, n_hidden, **layer)
         self.activation = make_activation(activation, **qt_options)
-        self.out = BayesianLinear(n_hidden, n_out, prior_sigma, noisy=noisy)
+        self.out = BayesianLinear(n_hidden, n_out, **layer)
 
     def forward(self, x):
         return self.out(self.activation(self.hidden(x)))
@@ -81,15 +95,36 @@ class BayesianNet(nn.Module):
     @torch.no_grad()
     def predict(self, x, samples: int = 50):
         """(mean class probabilities, predictive entropy in nats) over ``samples`` weight draws."""
-        probabilities = torch.stack([F.softmax(self(x), dim=-1) for _ in range(samples)]).mean(0)
-        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(-1)
-        return probabilities, entropy
+        probabilities = self.sample_probabilities(x, samples).mean(0)
+        return probabilities, entropy(probabilities)
+
+    @torch.no_grad()
+    def sample_probabilities(self, x, samples: int = 50) -> torch.Tensor:
+        """Class probabilities under ``samples`` independent weight draws, shape (samples, len(x), classes)."""
+        if samples < 1:
+            raise ValueError(f"samples must be >= 1, got {samples}")
+        return torch.stack([F.softmax(self(x), dim=-1) for _ in range(samples)])
 
 
-def bayesian_epoch(model: BayesianNet, optimiser, X, y, *, batch_size: int = 128, generator=None) -> float:
-    """One epoch on the negative ELBO (cross-entropy + KL / N); returns the mean loss."""
+def entropy(probabilities: torch.Tensor) -> torch.Tensor:
+    """Shannon entropy in nats over the last axis."""
+    return -(probabilities * probabilities.clamp_min(1e-12).log()).sum(-1)
+
+
+def uncertainty(sample_probabilities: torch.Tensor) -> dict:
+    """Split the predictive entropy of weight samples (samples, n, classes) into its parts (nats, per input):
+    ``total`` = H[mean p] = ``aleatoric`` (mean of H[p], the data's own ambiguity) + ``epistemic``
+    (their difference: the mutual information between prediction and weights, what more data would remove)."""
+    total = entropy(sample_probabilities.mean(0))
+    aleatoric = entropy(sample_probabilities).mean(0)
+    return {"total": total, "aleatoric": aleatoric, "epistemic": total - aleatoric}
+
+
+def bayesian_epoch(model: BayesianNet, optimiser, X, y, *, batch_size: int | None = 128, generator=None) -> float:
+    """One epoch on the negative ELBO (cross-entropy + KL / N); returns the mean loss.
+    ``batch_size=None``: one full-batch step (the paper's BNN)."""
     total = 0.0
-    for batch in torch.randperm(len(X), generator=generator).split(batch_size):
+    for batch in torch.randperm(len(X), generator=generator).split(batch_size or len(X)):
         optimiser.zero_grad()
         loss = F.cross_entropy(model(X[batch]), y[batch]) + model.kl() / len(X)
         loss.backward()
@@ -98,14 +133,17 @@ def bayesian_epoch(model: BayesianNet, optimiser, X, y, *, batch_size: int = 128
     return total / len(X)
 
 
-def train_bayesian(model: BayesianNet, X, y, *, epochs: int = 20, lr: float = 1e-2, batch_size: int = 128,
-                   seed: int = 0, progress=None) -> list[dict]:
-    """Adam on the negative ELBO (cross-entropy + KL / N); the noisy variant has KL = 0."""
+def train_bayesian(model: BayesianNet, X, y, *, epochs: int = 20, lr: float = 1e-2, batch_size: int | None = 128,
+                   seed: int = 0, optimizer: str = "adam", progress=None) -> list[dict]:
+    """Adam (or ``optimizer="sgd"``) on the negative ELBO (cross-entropy + KL / N); the noisy variant has
+    KL = 0. ``batch_size=None`` takes one full-batch step per epoch, as the paper does (SGD, lr 0.5)."""
     import time
 
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     torch.manual_seed(seed)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
