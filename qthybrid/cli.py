@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DECLINED = 0, 1, 2, 3
@@ -500,12 +501,20 @@ def _failure(exc: Exception) -> tuple[int, str]:
                          f"(run again with --debug for the traceback, and please report it)")
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Python warnings as one line, like the errors (``--debug`` keeps Python's own format)."""
+    return f"qthybrid: warning: {category.__name__}: {' '.join(str(message).split())}\n"
+
+
 def main(argv=None) -> int:
     """Run one command. Every failure prints one line on standard error and returns its exit code
     (2 bad input, 1 failed work, 3 declined); ``--debug`` (anywhere on the line) adds the traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    default_format = warnings.formatwarning
+    if not debug:
+        warnings.formatwarning = _one_line_warning
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -522,6 +531,8 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(line, file=sys.stderr)
         return code
+    finally:
+        warnings.formatwarning = default_format
 
 
 if __name__ == "__main__":

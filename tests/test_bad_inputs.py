@@ -442,6 +442,26 @@ def test_unexpected_errors_are_one_line_too(monkeypatch, capsys):
     assert line.startswith("qthybrid: internal error: ZeroDivisionError: division by zero (run again with --debug")
 
 
+def test_python_warnings_are_one_line_too(monkeypatch, capsys):
+    import warnings
+
+    from qthybrid import cli
+
+    def warns(args):
+        warnings.warn("overflow encountered\nin multiply", RuntimeWarning)
+        return 0
+
+    def show(message, category, filename, lineno, file=None, line=None):   # Python's default, not pytest's recorder
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    monkeypatch.setattr(cli, "cmd_bench", warns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        assert cli.main(["bench"]) == 0
+    assert capsys.readouterr().err == "qthybrid: warning: RuntimeWarning: overflow encountered in multiply\n"
+
+
 # The README table ---------------------------------------------------------------------------------------------
 def _code(text: str) -> str:
     """``text`` as a Markdown code span inside a table cell."""
