@@ -232,6 +232,7 @@ def test_without_a_fused_kernel_float32_takes_the_torch_path(fused_cpu, monkeypa
 
 def test_a_failed_build_warns_once_and_falls_back(tmp_path, monkeypatch):
     monkeypatch.setenv("QTHYBRID_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cpu_kernel, "_prebuilt", lambda: None)
     monkeypatch.setattr(cpu_kernel, "_compiler", lambda: ["false"])   # a "compiler" that always fails
     cpu_kernel.library.cache_clear()
     try:
@@ -246,6 +247,7 @@ def test_a_failed_build_warns_once_and_falls_back(tmp_path, monkeypatch):
 def test_the_kernel_builds_into_an_empty_cache_and_nowhere_else(fused_cpu, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("QTHYBRID_CACHE_DIR", str(cache))
+    monkeypatch.setattr(cpu_kernel, "_prebuilt", lambda: None)   # as an install without the built extension
     cpu_kernel.library.cache_clear()
     try:
         assert cpu_kernel.library() is not None
@@ -261,7 +263,8 @@ def test_the_kernel_builds_into_an_empty_cache_and_nowhere_else(fused_cpu, tmp_p
 FRESH_PROCESS = textwrap.dedent("""
     import torch
     from qthybrid.nn import QTActivation
-    from qthybrid.nn.kernels import fused_backend
+    from qthybrid.nn.kernels import cpu, fused_backend
+    cpu._prebuilt = lambda: None   # as an install without the built extension: the cache serves
     z = torch.linspace(-1, 30, 1001)
     print(fused_backend(z.device) is not None, float(QTActivation()(z).double().sum()))
 """)
@@ -285,6 +288,25 @@ def test_fresh_processes_build_once_and_write_only_to_the_cache(fused_cpu, tmp_p
     assert float(outputs[0][1]) == pytest.approx(transmission(10 * np.linspace(-1, 30, 1001)).sum(), rel=1e-6)
     for name in ("home", "tmp", "cwd"):
         assert not list(dirs[name].iterdir()), f"the processes wrote into {name}"
+
+
+def test_the_install_s_build_is_used_only_while_it_is_current(tmp_path, monkeypatch):
+    source = tmp_path / "qt_kernel.c"
+    source.write_text("/* the kernel */")
+    built = tmp_path / (cpu_kernel.PREBUILT_STEM + cpu_kernel.importlib.machinery.EXTENSION_SUFFIXES[0])
+    built.write_bytes(b"")
+    monkeypatch.setattr(cpu_kernel, "SOURCE", source)
+    os.utime(source, (1_000_000, 1_000_000))
+    assert cpu_kernel._prebuilt() == built
+    os.utime(source, (built.stat().st_mtime + 10,) * 2)   # the source edited after the install
+    assert cpu_kernel._prebuilt() is None
+
+
+def test_an_installed_build_is_loaded_when_present(fused_cpu):
+    prebuilt = cpu_kernel._prebuilt()
+    if prebuilt is None:
+        pytest.skip("no current build from the install here (the cached build serves)")
+    assert cpu_kernel.library()._name == str(prebuilt)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -1,12 +1,14 @@
-"""The fused float32 QT kernel on CPU: ``qt_kernel.c``, compiled once per machine, called through ctypes.
+"""The fused float32 QT kernel on CPU: ``qt_kernel.c``, built for this machine, called through ctypes.
 
-The C source needs only a C compiler (no Python or torch headers). The first
-use on a machine compiles it (about 0.3 s) into the cache directory
+The C source needs only a C compiler (no Python or torch headers). ``pip
+install`` builds it for the installing machine (``_qt_kernel*.so`` beside the
+source; an optional extension, so an install without a compiler still
+succeeds). Where that build is missing or older than the source, the first use
+compiles it (about 0.6 s of CPU) into the cache directory
 (``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by the source, the
-compiler and the CPU (it is built for the CPU it runs on), and every later
-process loads the cached library. Nothing is written anywhere else. Without a
-working compiler, or with ``QTHYBRID_FUSED_KERNEL=0``, :func:`library` returns
-None and the activation keeps the torch path.
+compiler and the CPU, and later processes load it from there; nothing is
+written anywhere else. Without either, or with ``QTHYBRID_FUSED_KERNEL=0``,
+:func:`library` returns None and the activation keeps the torch path.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import ctypes
 import functools
 import hashlib
 import importlib
+import importlib.machinery
 import math
 import os
 import platform
@@ -29,6 +32,8 @@ from pathlib import Path
 import torch
 
 SOURCE = Path(__file__).with_name("qt_kernel.c")
+#: The extension module name the install builds (pyproject.toml, [[tool.setuptools.ext-modules]]).
+PREBUILT_STEM = "_qt_kernel"
 #: Must equal QT_KERNEL_ABI in the C source.
 ABI = 2
 #: Above this eps, T is held at its value there and dT/deps is 0, as in the float64 kernel.
@@ -66,6 +71,15 @@ def _cpu_signature() -> str:
         return "".join(sorted(set(lines)))
     except OSError:
         return platform.processor()
+
+
+def _prebuilt() -> Path | None:
+    """The library built at install, if there is one at least as new as the source."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = SOURCE.with_name(PREBUILT_STEM + suffix)
+        if path.exists() and path.stat().st_mtime >= SOURCE.stat().st_mtime:
+            return path
+    return None
 
 
 def _library_path(compiler: list[str]) -> Path:
@@ -116,9 +130,16 @@ def _bind(library: ctypes.CDLL) -> ctypes.CDLL:
 
 @functools.lru_cache(maxsize=None)
 def library() -> ctypes.CDLL | None:
-    """The loaded kernel (built first if this machine has none cached), or None with one warning."""
+    """The loaded kernel: the install's build, else the cached build (made first if missing), else None
+    with one warning."""
     if os.environ.get("QTHYBRID_FUSED_KERNEL", "1") == "0":
         return None
+    prebuilt = _prebuilt()
+    if prebuilt is not None:
+        try:
+            return _bind(ctypes.CDLL(str(prebuilt)))
+        except OSError:   # unloadable or of another ABI: build from the source instead
+            pass
     compiler = _compiler()
     if compiler is None:
         warnings.warn("qthybrid: no C compiler found (set CC), so float32 QTActivation uses the slower "
