@@ -7,6 +7,7 @@ import pty
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,6 +76,28 @@ def test_off_mode_and_dumb_terminals(monkeypatch):
     assert Progress(FakeTerminal()).mode == "plain"
     with pytest.raises(ValueError, match="mode must be"):
         Progress(mode="fancy")
+
+
+@pytest.mark.parametrize("mode", ["plain", "live"])
+def test_a_long_step_says_how_long_it_has_been_running(monkeypatch, mode):
+    from qthybrid.experiments import progress as progress_module
+
+    monkeypatch.setattr(progress_module, "PLAIN_TICK", 0.05)
+    monkeypatch.setattr(progress_module, "LIVE_TICK", 0.05)
+    monkeypatch.setenv("COLUMNS", "200")
+    stream = FakeTerminal()
+    progress = Progress(stream, mode=mode)
+    progress.task("demo", "qt/statevector", 0, 15, note="simulating the activation curve")
+    deadline = time.monotonic() + 60                 # a loaded machine may schedule the ticker late
+    while "(running" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    progress.finish()
+    progress._ticker.join(timeout=10)
+    assert not progress._ticker.is_alive()             # the ticker ends with its task
+    text = stream.getvalue()
+    assert re.search(r"\[demo\] qt/statevector seed 0 epoch 0/15 \(running \d+ s\): simulating the activation", text)
+    assert text.rstrip("\n").rsplit("\n", 1)[-1].split("\r")[-1].replace("\x1b[K", "").startswith(
+        "[demo] qt/statevector seed 0 done")         # nothing is written after the task ended
 
 
 def _command(tmp_path, *args):
