@@ -19,7 +19,7 @@ import numpy as np
 from _report import write_report
 import qthybrid
 from qthybrid import Barrier, packet_transmission, transmission
-from qthybrid.backends.aer import fake_backend
+from qthybrid.circuits.devices import fake_backend
 from qthybrid.programs import scattering_preset
 
 

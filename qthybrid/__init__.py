@@ -9,7 +9,7 @@ from .backends import available_backends, get_backend
 from .physics import (Barrier, dtransmission_dE, hill_wheeler_transmission, logistic_transmission,
                       packet_transmission, transmission)
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def __getattr__(name):

@@ -174,7 +174,7 @@ def cmd_config_check(args) -> int:
 
 
 def cmd_circuits_export(args) -> int:
-    from qthybrid.circuits import export_circuits
+    from qthybrid.circuits.export import export_circuits
 
     manifest = export_circuits(args.dir)
     table = "\n".join(f"{e['file']}: {e['steps']} steps, {e['generic_basis']['two_qubit_gates']} two-qubit gates"
@@ -184,12 +184,11 @@ def cmd_circuits_export(args) -> int:
 
 
 def cmd_circuits_show(args) -> int:
-    from qthybrid.circuits import circuit_costs
+    from qthybrid.circuits.export import circuit_costs
     from qthybrid.programs import scattering_preset
 
-    program = scattering_preset(args.preset)
-    steps = int(program.schedule([args.eps]).steps[0])
-    costs = circuit_costs(program, steps, None if args.target == "generic" else args.target)
+    program = scattering_preset(args.preset, sweep="packets").programs([args.eps])[0]
+    costs = circuit_costs(program, None if args.target == "generic" else args.target)
     _emit(args, costs, "\n".join(f"{k}: {v}" for k, v in costs.items()))
     return EXIT_OK
 
@@ -207,7 +206,7 @@ def cmd_submit(args) -> int:
             return False
         return input("send? [y/N] ").strip().lower() == "y"
 
-    record = submit(scattering_preset(args.preset), args.eps, args.target, shots=args.shots,
+    record = submit(scattering_preset(args.preset, sweep="packets"), args.eps, args.target, shots=args.shots,
                     confirm=confirm, wait=args.wait)
     if record is None:
         return EXIT_DECLINED

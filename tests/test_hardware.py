@@ -47,7 +47,7 @@ class _CloudService:
     the journaled sweep there (what the cloud would return for it)."""
 
     def backend(self, name):
-        from qthybrid.backends.aer import fake_backend
+        from qthybrid.circuits.devices import fake_backend
 
         return fake_backend(name.replace("cloud_", "fake_"))
 
@@ -69,7 +69,7 @@ def test_a_journaled_job_is_recovered_after_its_process_died(tmp_path, monkeypat
 
         class CloudService:
             def backend(self, name):
-                from qthybrid.backends.aer import fake_backend
+                from qthybrid.circuits.devices import fake_backend
                 return fake_backend("fake_lagos")
 
         class WaitingJob:
@@ -272,14 +272,15 @@ def test_braket_qasm_is_exact():
     from braket.devices import LocalSimulator
     from braket.ir.openqasm import Program
 
-    from qthybrid.circuits import build_scattering_circuit
+    from qthybrid.circuits import build_circuit
     from qthybrid.circuits.braket_qasm import braket_native, braket_qasm
 
-    built = build_scattering_circuit(NISQ, 10, loop=False, readout="none")
-    circuit = built.circuit.assign_parameters({built.momentum: 1.0})
+    (program,) = NISQ.programs([1.0])
+    built = build_circuit(program, form="gates", readout="none", preparation="state_preparation")
+    circuit = built.circuit.assign_parameters({built.kick_parameters[0]: float(program.kicks[0, 0])})
     text = braket_qasm(braket_native(circuit)) + "#pragma braket result probability q[5]\n"
     probabilities = LocalSimulator().run(Program(source=text), shots=0).result().values[0]
-    expected = qthybrid.get_backend("statevector", preset="nisq").transmission([30.0], Barrier())[0]
+    expected = qthybrid.get_backend("statevector", preset="nisq").transmission([30.0], Barrier())
     assert probabilities[1] == pytest.approx(expected, abs=1e-12)
 
 

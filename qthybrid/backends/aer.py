@@ -1,15 +1,19 @@
-"""The Qiskit Aer backend: scattering circuits on AerSimulator, one job per energy sweep.
+"""The Qiskit Aer backend: split-operator programs as circuits on AerSimulator.
 
-Energies that share a number of Trotter steps share one parameterised circuit
-(the momentum kick is the only parameter); all circuits of a sweep go to Aer in
-one ``run`` call with their parameter binds. Exact probabilities come from
-``save_probabilities`` on the readout qubit; with ``shots`` the readout qubit is
-measured and T comes with its binomial standard error.
+Every program becomes a circuit (:func:`qthybrid.circuits.build_circuit`); a
+program's batch of kicks is one circuit and its ``parameter_binds``, and the
+circuits of a call go to Aer together in one ``run`` whenever they fit the
+memory budget. Aer keeps a private copy of every instruction's matrix while it
+runs a circuit (measured: see ``_BYTES_PER_ENTRY``), so a long evolution is cut
+into chunks that fit the budget: each chunk saves its statevector and the next
+starts from it (``set_statevector``); the chunks of all programs advance together,
+one ``run`` per round. Exact probabilities come from ``save_probabilities``; with
+``shots`` the readout qubits are measured.
 
-Noise rehearsal: ``noise_backend="fake_manila"`` (any fake backend of
-``qiskit_ibm_runtime.fake_provider``) transpiles the gate-level circuit for
-that device and simulates it with the device's noise model (density matrix,
-so exact expectation values under noise).
+Noise rehearsal: ``noise_backend="fake_torino"`` (any fake backend of
+``qiskit_ibm_runtime.fake_provider``) transpiles the gate-level circuits for
+that device and simulates its noise model (density matrix, exact expectation
+values under noise; shots sample it).
 """
 
 from __future__ import annotations
@@ -19,49 +23,53 @@ import warnings
 
 import numpy as np
 
-from ..physics import Barrier
-from .base import Backend, Capabilities, TransmissionResult
+from ..programs import ProgramResult
+from .base import Capabilities, ProgramBackend, checked_programs
+from .memory import check_memory
 from .options import Option, one_of
-from ._circuit_common import check_memory, energies_to_eps, program_options, resolve_program
 
 _GPU_WARNED = False
-#: Largest unrolled program that noise rehearsal will transpile for a device.
+#: Largest program (Trotter steps) that noise rehearsal will transpile for a device.
 _MAX_NOISY_STEPS = 200
-#: Host memory Aer's assembly takes per unrolled Trotter step (bytes, measured at 12 qubits:
-#: blocks 2.3 MB/step, dominated by each instruction's own copy of its 2^n matrix entries;
-#: gates 0.6 MB/step). Aer unrolls ``for`` loops too, and silently skips loop bodies made of
-#: unitary/diagonal instructions, so circuits are always unrolled here.
-_BYTES_PER_STEP = {"blocks": lambda n: 80 * 7 * 2**n, "gates": lambda n: 3500 * (n * n + 2 * n)}
+#: Host bytes Aer holds per matrix entry of a circuit's instructions while it runs it (measured on
+#: Aer 0.17 at 10-12 qubits: the circuit's own copy, the assembled copy and the fused copies).
+_BYTES_PER_ENTRY = 96
+#: Host bytes per gate of the gate form (small matrices: the per-instruction overhead dominates).
+_BYTES_PER_GATE = 3500
 
 
 def _noise_backend_ok(value) -> bool:
-    return value is None or isinstance(value, str)
+    return value is None or (isinstance(value, str) and bool(value))
 
 
-def _dict_ok(value) -> bool:
-    return isinstance(value, dict)
+def _simulator_options_ok(value) -> bool:
+    if not isinstance(value, dict):
+        return False
+    from qiskit_aer import AerSimulator
+
+    return set(value) <= set(AerSimulator._default_options().__dict__)
 
 
-def fake_backend(name: str):
-    """A fake IBM backend by name: 'fake_manila', 'FakeManilaV2', 'fake_torino', ..."""
-    try:
-        from qiskit_ibm_runtime import fake_provider
-    except ImportError as exc:
-        raise ImportError("noise rehearsal needs qiskit-ibm-runtime: pip install qiskit-ibm-runtime") from exc
-    wanted = name.lower().replace("_", "").replace("-", "")
-    if not wanted.startswith("fake"):
-        wanted = "fake" + wanted
-    candidates = {attr.lower(): attr for attr in dir(fake_provider)
-                  if attr.startswith("Fake") and not attr.startswith("FakeProvider")}
-    for key in (wanted, wanted + "v2"):
-        if key in candidates:
-            return getattr(fake_provider, candidates[key])()
-    known = sorted(a for a in candidates.values() if a.endswith("V2") or a in ("FakeTorino", "FakeFez"))
-    raise ValueError(f"unknown fake backend {name!r}; known: {', '.join(known[:40])}, ...")
+def instruction_bytes(program, form: str) -> tuple[int, int]:
+    """(bytes of the preparation and readout, bytes per Trotter step) Aer holds for ``program``."""
+    from ..circuits.builder import _DENSE_KINETIC_QUBITS, dyadic_block
+
+    n = program.num_qubits
+    potential = 0 if dyadic_block(program.potential) or not np.any(program.potential) else 2**n
+    per_step = potential
+    for size in program.registers:
+        if form == "gates":
+            per_step += _BYTES_PER_GATE // _BYTES_PER_ENTRY * (size * size + 2 * size)
+        elif size <= _DENSE_KINETIC_QUBITS:
+            per_step += 4**size
+        else:
+            per_step += 3 * 2**size + 2 * 2 ** (size // 2 * 2) + 2 * 2 ** ((size - size // 2) * 2)
+    fixed = 3 * 2**n   # the initial state, the readout's twiddle, a saved statevector
+    return fixed * _BYTES_PER_ENTRY, per_step * _BYTES_PER_ENTRY
 
 
-class AerBackend(Backend):
-    """Barrier-scattering circuits on Qiskit Aer (statevector; density matrix under noise)."""
+class AerBackend(ProgramBackend):
+    """Split-operator programs on Qiskit Aer (statevector; density matrix under noise)."""
 
     name = "aer"
     capabilities = Capabilities(exact=True, shots=True, programs=True, gpu=True)
@@ -69,14 +77,14 @@ class AerBackend(Backend):
     @classmethod
     def _default_options(cls):
         return {
-            **program_options(),
+            **super()._default_options(),
             "device": Option("auto", one_of("auto", "CPU", "GPU"), "'auto', 'CPU' or 'GPU'"),
             "form": Option("blocks", one_of("blocks", "gates"),
                            "'blocks' (Fourier blocks and diagonals, fastest in Aer) or 'gates' "
                            "(hardware gate set)"),
             "noise_backend": Option(None, _noise_backend_ok,
-                                    "None or the name of a fake IBM backend, e.g. 'fake_manila'"),
-            "simulator_options": Option({}, _dict_ok,
+                                    "None or the name of a fake IBM backend, e.g. 'fake_torino'"),
+            "simulator_options": Option({}, _simulator_options_ok,
                                         "a dict of AerSimulator options (fusion_threshold, "
                                         "max_parallel_experiments, precision, ...)"),
         }
@@ -106,118 +114,152 @@ class AerBackend(Backend):
 
         settings = {"max_parallel_experiments": 0, **options.simulator_options}
         if noisy_device is not None:
-            simulator = AerSimulator.from_backend(noisy_device, method="density_matrix", **settings)
-        else:
-            simulator = AerSimulator(method="statevector", device=self._device(options), **settings)
-        return simulator
+            return AerSimulator.from_backend(noisy_device, method="density_matrix", **settings)
+        return AerSimulator(method="statevector", device=self._device(options), **settings)
 
-    # Circuits -----------------------------------------------------------------------------
-    def plan_jobs(self, program, schedule, options) -> list[list[tuple[int, np.ndarray, str]]]:
-        """Group the sweep's circuits (steps, energy indices, form) into jobs that fit in memory.
-
-        One job whenever the whole sweep fits in half the available memory; a circuit too
-        large in the requested form falls back to the other form (gates are leaner at 12
-        qubits); a circuit too large in both is refused before anything is built.
-        """
-        from ._circuit_common import available_memory_bytes
-
-        budget = available_memory_bytes() // 2
-        n = program.num_qubits
-        jobs, current, used = [], [], 0
-        for steps, indices in schedule.groups():
-            form = "gates" if options.noise_backend is not None else options.form
-            if steps * _BYTES_PER_STEP[form](n) > budget and options.noise_backend is None:
-                form = min(_BYTES_PER_STEP, key=lambda f: _BYTES_PER_STEP[f](n))
-            cost = steps * _BYTES_PER_STEP[form](n)
-            if cost > budget:
-                raise MemoryError(f"a {steps}-step circuit on {n} qubits needs about {cost / 2**30:.3g} GiB for "
-                                  f"Aer to assemble, over the {budget / 2**30:.3g} GiB budget; use fewer steps "
-                                  f"(a larger dt) or the statevector backend")
-            if current and used + cost > budget:
-                jobs.append(current)
-                current, used = [], 0
-            current.append((steps, indices, form))
-            used += cost
-        return jobs + [current]
-
-    def circuits_for(self, program, schedule, options, simulator=None, plan=None):
-        """(circuits, parameter_binds, energy order) for one job, ready for ``simulator.run``.
-
-        ``plan`` is one entry of :meth:`plan_jobs` (default: the whole sweep in one job).
-        Under noise the gate-level circuits are transpiled for the device and the
-        readout is attached to the physical qubit the logical readout qubit ends on.
-        """
-        from ..circuits import build_scattering_circuit
-
-        exact = options.shots is None
-        noisy = options.noise_backend is not None
-        if plan is None:
-            plan = [(steps, indices, "gates" if noisy else options.form) for steps, indices in schedule.groups()]
-        circuits, binds, order = [], [], []
-        for steps, indices, form in plan:
-            built = build_scattering_circuit(
-                program, steps, loop=False,
-                readout="none" if (noisy and exact) else ("probabilities" if exact else "measure"),
-                form=form, preparation="state_preparation" if noisy else "initialize")
-            circuit = built.circuit
-            if noisy:
-                circuit = self._transpile_for_device(circuit, simulator, program, exact, options.seed)
-            circuits.append(circuit)
-            binds.append({built.momentum: schedule.k0[indices].tolist()})
-            order.extend(indices.tolist())
-        return circuits, binds, np.asarray(order)
-
-    @staticmethod
-    def _transpile_for_device(circuit, simulator, program, exact: bool, seed):
-        from qiskit import transpile
-
-        mapped = transpile(circuit, simulator, optimization_level=1, seed_transpiler=seed or 0)
-        if exact:
-            physical = mapped.layout.final_index_layout()[program.readout_qubit]
-            from qiskit_aer.library import SaveProbabilities
-
-            mapped.append(SaveProbabilities(1, label="probabilities"), [physical])
-        return mapped
-
-    def _run_transmission(self, energies, barrier: Barrier, options) -> TransmissionResult:
-        energies, eps = energies_to_eps(energies, barrier)
-        program = resolve_program(options, barrier)
-        schedule = program.schedule(eps)
-        noisy_device = None
+    # Execution ------------------------------------------------------------------------------
+    def execute(self, programs, **overrides) -> list:
+        options = self._options.replace(**overrides)
+        programs = checked_programs(programs)
+        started = time.perf_counter()
         if options.noise_backend is not None:
-            if int(schedule.steps.max()) > _MAX_NOISY_STEPS:
-                raise ValueError(f"noise rehearsal transpiles the unrolled circuit for a device; this sweep "
-                                 f"needs {int(schedule.steps.max())} steps (> {_MAX_NOISY_STEPS}): use "
-                                 f"preset='nisq'")
-            noisy_device = fake_backend(options.noise_backend)
-            if program.num_qubits > noisy_device.num_qubits:
-                raise ValueError(f"{options.noise_backend} has {noisy_device.num_qubits} qubits; the program "
-                                 f"needs {program.num_qubits}")
-        check_memory(program.num_qubits, density_matrix=noisy_device is not None)
-        simulator = self._simulator(options, noisy_device)
+            return self._execute_noisy(programs, options, started)
+        budget = self.memory_budget_bytes(options)
+        simulator = self._simulator(options)
         run_options = {"shots": options.shots or 1}
         if options.seed is not None:
             run_options["seed_simulator"] = options.seed
-        started = time.perf_counter()
-        T = np.empty(len(eps))
-        job_ids, forms, n_circuits = [], [], 0
-        for plan in self.plan_jobs(program, schedule, options):
-            circuits, binds, order = self.circuits_for(program, schedule, options, simulator, plan)
-            job = simulator.run(circuits, parameter_binds=binds, **run_options)
+
+        # Work items: (program index, batch rows or None for all, next step, state to start from).
+        items, chunk_steps = [], {}
+        for index, program in enumerate(programs):
+            fixed, per_step = instruction_bytes(program, options.form)
+            check_memory(fixed + per_step + program.statevector_bytes(1) * 4, budget,
+                         f"one Trotter step of program {program.name!r} on {program.num_qubits} qubits",
+                         "use fewer qubits or the statevector backend")
+            steps_fit = max(1, (budget - fixed) // per_step)
+            chunk_steps[index] = steps_fit
+            if program.steps <= steps_fit:
+                items.append([index, None, 0, None])
+            else:                                   # chained chunks carry one statevector per batch row
+                items.extend([index, row, 0, None] for row in range(program.batch_size))
+
+        probabilities = {index: np.empty((p.batch_size, p.num_outcomes)) for index, p in enumerate(programs)}
+        job_ids, rounds, circuits_run = [], 0, 0
+        while items:
+            round_items, used = [], 0
+            for item in items:
+                index, _, start, _ = item
+                program = programs[index]
+                stop = min(program.steps, start + chunk_steps[index])
+                fixed, per_step = instruction_bytes(program, options.form)
+                cost = fixed + per_step * (stop - start)
+                if round_items and used + cost > budget:
+                    continue
+                round_items.append((item, stop))
+                used += cost
+            built, binds = [], []
+            for (index, row, start, state), stop in round_items:
+                program = programs[index]
+                if row is not None:
+                    program = program.with_kicks(program.kicks[row:row + 1])
+                circuit = self._build(program, options, start, stop, state)
+                built.append(circuit)
+                binds.append(circuit.parameter_binds(program))
+            job = simulator.run([b.circuit for b in built], parameter_binds=binds if any(binds) else None,
+                                **run_options)
             result = job.result()
             if not result.success:
                 raise RuntimeError(f"Aer job {job.job_id()} failed: {result.status}")
-            for experiment, index in enumerate(order):
-                if options.shots is None:
-                    T[index] = result.data(experiment)["probabilities"][1]
-                else:
-                    T[index] = result.get_counts(experiment).get("1", 0) / options.shots
             job_ids.append(job.job_id())
-            forms.extend(form for _, _, form in plan)
-            n_circuits += len(circuits)
-        stderr = None if options.shots is None else np.sqrt(T * (1 - T) / options.shots)
-        metadata = {"program": program.fingerprint(), "preset": program.name, "job_ids": job_ids,
-                    "circuits": n_circuits, "forms": sorted(set(forms)), "device": simulator.options.device,
-                    "method": simulator.options.method, "seconds": time.perf_counter() - started,
-                    "noise_backend": options.noise_backend}
-        return TransmissionResult(energies=energies, transmission=T, stderr=stderr, metadata=metadata)
+            rounds += 1
+            experiment = 0
+            for ((index, row, start, _), stop), circuit in zip(round_items, built):
+                program = programs[index]
+                rows = range(program.batch_size) if row is None else [row]
+                for r in rows:
+                    data = result.data(experiment)
+                    experiment += 1
+                    if stop < program.steps:
+                        items.append([index, r, stop, np.asarray(data["statevector"])])
+                        continue
+                    probabilities[index][r] = self._outcomes(result, experiment - 1, circuit, program, options)
+                circuits_run += 1
+            finished = {id(item) for item, _ in round_items}
+            items = [item for item in items if id(item) not in finished]
+        metadata = {"job_ids": job_ids, "runs": rounds, "circuits": circuits_run, "form": options.form,
+                    "device": simulator.options.device, "method": simulator.options.method,
+                    "seconds": time.perf_counter() - started}
+        return [ProgramResult(probabilities[index], shots=options.shots, metadata=metadata)
+                for index in range(len(programs))]
+
+    def _build(self, program, options, start, stop, state):
+        from ..circuits import build_circuit
+
+        readout = "probabilities" if options.shots is None else "measure"
+        return build_circuit(program, form=options.form, readout=readout, preparation="initialize",
+                             start_step=start, stop_step=stop, start_state=state)
+
+    @staticmethod
+    def _outcomes(result, experiment: int, circuit, program, options) -> np.ndarray:
+        """The logical outcome probabilities (or frequencies) of one experiment."""
+        size = program.num_outcomes
+        if options.shots is None:
+            physical = np.asarray(result.data(experiment)["probabilities"], dtype=float)
+        else:
+            physical = np.zeros(size)
+            for bits, count in result.get_counts(experiment).items():
+                physical[int(bits.replace(" ", ""), 2)] += count / options.shots
+        return circuit.logical(physical)
+
+    # Noise rehearsal -------------------------------------------------------------------------
+    def _execute_noisy(self, programs, options, started) -> list:
+        from qiskit import transpile
+
+        from ..circuits import build_circuit
+        from ..circuits.devices import fake_backend
+
+        device = fake_backend(options.noise_backend)
+        for program in programs:
+            if program.steps > _MAX_NOISY_STEPS:
+                raise ValueError(f"noise rehearsal transpiles the whole circuit for a device; program "
+                                 f"{program.name!r} has {program.steps} steps (> {_MAX_NOISY_STEPS}): use "
+                                 f"preset='nisq'")
+            if program.num_qubits > device.num_qubits:
+                raise ValueError(f"{options.noise_backend} has {device.num_qubits} qubits; program "
+                                 f"{program.name!r} needs {program.num_qubits}")
+            check_memory(16 * 4**program.num_qubits * 3, self.memory_budget_bytes(options),
+                         f"the density matrix of {program.num_qubits} qubits", "use fewer qubits")
+        simulator = self._simulator(options, device)
+        run_options = {"shots": options.shots or 1}
+        if options.seed is not None:
+            run_options["seed_simulator"] = options.seed
+        circuits, binds, built_all = [], [], []
+        for program in programs:
+            built = build_circuit(program, form="gates", readout="none" if options.shots is None else "measure",
+                                  preparation="state_preparation")
+            mapped = transpile(built.circuit, simulator, optimization_level=1, seed_transpiler=options.seed or 0)
+            if options.shots is None:
+                from qiskit_aer.library import SaveProbabilities
+
+                layout = mapped.layout.final_index_layout()
+                mapped.append(SaveProbabilities(len(built.measured_qubits), label="probabilities"),
+                              [layout[q] for q in built.measured_qubits])
+            circuits.append(mapped)
+            binds.append(built.parameter_binds(program))
+            built_all.append(built)
+        job = simulator.run(circuits, parameter_binds=binds if any(binds) else None, **run_options)
+        result = job.result()
+        if not result.success:
+            raise RuntimeError(f"Aer job {job.job_id()} failed: {result.status}")
+        results, experiment = [], 0
+        metadata = {"job_ids": [job.job_id()], "runs": 1, "circuits": len(circuits), "form": "gates",
+                    "device": simulator.options.device, "method": simulator.options.method,
+                    "noise_backend": options.noise_backend, "seconds": time.perf_counter() - started}
+        for program, built in zip(programs, built_all):
+            values = np.empty((program.batch_size, program.num_outcomes))
+            for row in range(program.batch_size):
+                values[row] = self._outcomes(result, experiment, built, program, options)
+                experiment += 1
+            results.append(ProgramResult(values, shots=options.shots, metadata=metadata))
+        return results

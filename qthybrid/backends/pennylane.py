@@ -1,10 +1,12 @@
-"""The PennyLane backend: the scattering program as a QNode on any PennyLane device.
+"""The PennyLane backend: split-operator programs as QNodes on any PennyLane device.
 
-``get_backend("pennylane", device="default.qubit", **device_kwargs)``. Energies
-that share a number of Trotter steps are one broadcast QNode call (the
-momentum kick's angles are arrays); devices without broadcasting get the
-broadcast split into a batch by PennyLane's own preprocessing. Shots are set
-with ``qml.set_shots`` per call, never on the device.
+``get_backend("pennylane", device="lightning.qubit", **options)``. A program's
+batch of kicks is one broadcast QNode call (devices without broadcasting get it
+split by PennyLane's own preprocessing). Shots are set with ``qml.set_shots``
+per call, never on the device. On simulators a long evolution is cut into
+chunks that fit the memory budget, each starting (``qml.StatePrep``) from the
+previous chunk's ``qml.state()``; devices that cannot return a state (hardware,
+``qiskit.remote``) run each program as one circuit.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import time
 
 import numpy as np
 
-from ..physics import Barrier
-from .base import Backend, Capabilities, TransmissionResult
+from ..programs import ProgramResult
+from .base import Capabilities, ProgramBackend, checked_programs
+from .memory import check_memory
 from .options import Option, one_of
-from ._circuit_common import check_memory, energies_to_eps, program_options, resolve_program
 
 #: Device keyword arguments qthybrid adds unless the user gives them: pennylane-qiskit's
 #: legacy qiskit.aer device samples unless it is told to use the statevector method.
@@ -24,6 +26,18 @@ DEVICE_DEFAULTS = {"qiskit.aer": {"method": "statevector"}}
 
 #: Devices whose constructor takes ``seed`` for reproducible sampling.
 SEEDED_DEVICES = ("default.qubit", "lightning.")
+
+#: Simulators that return ``qml.state()``, so long programs can be chunked.
+STATE_DEVICES = ("default.qubit", "lightning.")
+
+#: Devices that apply a 2^n-entry DiagonalQubitUnitary natively; others (lightning turns it into a dense
+#: 2^n x 2^n matrix, plugins may not know it) get small unitaries and controlled phases instead.
+NATIVE_DIAGONAL_DEVICES = ("default.qubit",)
+#: Devices that apply multi-controlled phases natively (others get a small diagonal unitary).
+NATIVE_CONTROL_DEVICES = ("default.qubit", "lightning.")
+
+#: Host bytes PennyLane holds per matrix entry of a queued operation (the tape's copy and the device's).
+_BYTES_PER_ENTRY = 48
 
 #: Device-name prefixes and the package that provides them.
 PLUGINS = {
@@ -64,8 +78,23 @@ def _str_ok(value) -> bool:
     return isinstance(value, str) and bool(value)
 
 
-class PennyLaneBackend(Backend):
-    """Scattering circuits on a PennyLane device (simulator or hardware)."""
+def step_entries(program, form: str) -> int:
+    """Matrix entries the operations of one Trotter step hold (for memory planning)."""
+    from ..circuits.builder import _DENSE_KINETIC_QUBITS, dyadic_block
+
+    entries = 0 if dyadic_block(program.potential) or not np.any(program.potential) else 2**program.num_qubits
+    for size in program.registers:
+        if form == "gates":
+            entries += 8 * (size * size + 2 * size)
+        elif size <= _DENSE_KINETIC_QUBITS:
+            entries += 4**size
+        else:
+            entries += 3 * 2**size + 2 * 2 ** (size // 2 * 2) + 2 * 2 ** ((size - size // 2) * 2)
+    return entries
+
+
+class PennyLaneBackend(ProgramBackend):
+    """Split-operator programs on a PennyLane device (simulator or hardware)."""
 
     name = "pennylane"
     capabilities = Capabilities(exact=True, shots=True, programs=True, gpu=True)
@@ -73,48 +102,77 @@ class PennyLaneBackend(Backend):
     @classmethod
     def _default_options(cls):
         return {
-            **program_options(),
-            "device": Option("default.qubit", _str_ok, "a PennyLane device name, e.g. 'default.qubit'"),
+            **super()._default_options(),
+            "device": Option("default.qubit", _str_ok, "a PennyLane device name, e.g. 'lightning.qubit'"),
             "device_kwargs": Option({}, lambda v: isinstance(v, dict), "a dict of keyword arguments for qml.device"),
-            "form": Option("gates", one_of("gates", "blocks"),
-                           "'gates' (hardware gate set) or 'blocks' (Fourier blocks, simulators only)"),
+            "form": Option("blocks", one_of("gates", "blocks"),
+                           "'blocks' (Fourier blocks, simulators) or 'gates' (hardware gate set)"),
         }
 
-    def qnode(self, program, steps: int, options=None):
-        """The QNode ``circuit(momenta) -> probs of the readout wire`` for ``steps`` steps."""
-        import pennylane as qml
-
-        from ..circuits.pennylane_ops import scattering_operations
-
+    def device(self, num_qubits: int, options=None):
+        """The PennyLane device for ``num_qubits`` wires, with qthybrid's defaults and the seed."""
         options = options or self.options
         device_kwargs = {**DEVICE_DEFAULTS.get(options.device, {}), **options.device_kwargs}
         if options.seed is not None and options.device.startswith(SEEDED_DEVICES):
             device_kwargs.setdefault("seed", options.seed)
-        device = make_device(options.device, program.num_qubits, **device_kwargs)
+        return make_device(options.device, num_qubits, **device_kwargs)
+
+    def qnode(self, program, options=None, start_step: int = 0, stop_step: int | None = None, final=True):
+        """The QNode ``circuit(kicks, start_state) -> probabilities`` (or the state of a non-final chunk)."""
+        import pennylane as qml
+
+        from ..circuits.pennylane_ops import program_operations
+
+        options = options or self.options
+        device = self.device(program.num_qubits, options)
 
         @qml.qnode(device)
-        def circuit(momenta):
-            for op in scattering_operations(program, steps, momenta, form=options.form):
+        def circuit(kicks, start_state=None):
+            ops, wires = program_operations(program, options.form, kicks, start_step, stop_step, start_state,
+                                            native_diagonals=options.device.startswith(NATIVE_DIAGONAL_DEVICES),
+                                            native_controls=options.device.startswith(NATIVE_CONTROL_DEVICES))
+            for op in ops:
                 qml.apply(op)
-            return qml.probs(wires=0)
+            return qml.probs(wires=wires) if final else qml.state()
 
         return circuit
 
-    def _run_transmission(self, energies, barrier: Barrier, options) -> TransmissionResult:
-        import pennylane as qml
-
-        energies, eps = energies_to_eps(energies, barrier)
-        program = resolve_program(options, barrier)
-        schedule = program.schedule(eps)
-        check_memory(program.num_qubits)
+    def execute(self, programs, **overrides) -> list:
+        options = self._options.replace(**overrides)
+        programs = checked_programs(programs)
         started = time.perf_counter()
-        T = np.empty(len(eps))
-        for steps, indices in schedule.groups():
-            circuit = qml.set_shots(self.qnode(program, steps, options), shots=options.shots)
-            probabilities = np.asarray(circuit(schedule.k0[indices]), dtype=float).reshape(len(indices), 2)
-            T[indices] = probabilities[:, 1]
-        stderr = None if options.shots is None else np.sqrt(T * (1 - T) / options.shots)
-        return TransmissionResult(energies=energies, transmission=T, stderr=stderr,
-                                  metadata={"program": program.fingerprint(), "preset": program.name,
-                                            "device": options.device, "calls": len(np.unique(schedule.steps)),
-                                            "seconds": time.perf_counter() - started})
+        budget = self.memory_budget_bytes(options)
+        can_chunk = options.device.startswith(STATE_DEVICES)
+        results = []
+        for program in programs:
+            check_memory(program.statevector_bytes() * 4, budget,
+                         f"{program.batch_size} statevector(s) on {program.num_qubits} qubits",
+                         "use fewer qubits or a smaller sweep")
+            per_step = max(1, step_entries(program, options.form) * _BYTES_PER_ENTRY * program.batch_size)
+            chunk = max(1, (budget - program.statevector_bytes() * 4) // per_step) if can_chunk else program.steps
+            start, state = 0, None
+            while True:
+                stop = min(program.steps, start + chunk)
+                final = stop == program.steps
+                circuit = self.qnode(program, options, start, stop, final)
+                if final:
+                    circuit = qml_set_shots(circuit, options.shots)
+                value = np.asarray(circuit(program.kicks, state))
+                if final:
+                    probabilities = value.reshape(program.batch_size, program.num_outcomes).astype(float)
+                    break
+                # qml.state() is big-endian over wires 0..n-1; the programs' flat order is little-endian.
+                n = program.num_qubits
+                state = value.reshape(-1, *[2] * n).transpose(0, *range(n, 0, -1)).reshape(value.shape)
+                start = stop
+            results.append(ProgramResult(probabilities, shots=options.shots,
+                                         metadata={"device": options.device, "form": options.form,
+                                                   "seconds": time.perf_counter() - started}))
+        return results
+
+
+def qml_set_shots(circuit, shots):
+    """``qml.set_shots`` (exact probabilities when ``shots`` is None)."""
+    import pennylane as qml
+
+    return qml.set_shots(circuit, shots=shots)

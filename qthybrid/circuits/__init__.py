@@ -1,6 +1,5 @@
-"""Circuit builders (Qiskit) for Schrodinger programs, and their OpenQASM 3 export."""
+"""Circuit builders (Qiskit, PennyLane, Braket dialect) for Schrodinger programs, and their exports."""
 
-from .builder import ScatteringCircuit, build_scattering_circuit
-from .export import circuit_costs, export_circuits
+from .builder import BuiltCircuit, build_circuit
 
-__all__ = ["ScatteringCircuit", "build_scattering_circuit", "circuit_costs", "export_circuits"]
+__all__ = ["BuiltCircuit", "build_circuit"]

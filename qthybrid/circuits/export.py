@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..programs import scattering_preset
-from .builder import build_scattering_circuit
+from ..programs import annealing_program, grid_points, scattering_preset
+from .builder import build_circuit
+from .devices import fake_backend
 
 GENERIC_BASIS = ("cx", "rz", "sx", "x")
 #: (preset, eps values bound into files); each preset also gets one parameterised file.
@@ -36,42 +37,60 @@ def _transpile(circuit, target: str | None, seed: int = 11):
 
     if target is None:
         return transpile(circuit, basis_gates=list(GENERIC_BASIS), optimization_level=1, seed_transpiler=seed)
-    from ..backends.aer import fake_backend
-
     return transpile(circuit, backend=fake_backend(target), optimization_level=1, seed_transpiler=seed)
 
 
-def circuit_costs(program, steps: int, target: str | None = None) -> dict:
-    """Depth and gate counts of the gate-level circuit after transpiling (``target`` None: generic basis).
+def circuit_costs(program, target: str | None = None) -> dict:
+    """Depth and gate counts of the gate-level circuit of ``program`` after transpiling (``target`` None:
+    generic basis).
 
     Up to 40 steps the whole unrolled circuit is transpiled; beyond that the
     counts are the preparation's plus ``steps`` times one step's ("sum of parts":
     an upper bound on depth, exact for the two-qubit count up to cross-boundary
     cancellations).
     """
-    from qiskit import QuantumCircuit
-
+    steps = program.steps
     if steps <= _WHOLE_CIRCUIT_STEPS:
-        built = build_scattering_circuit(program, steps, loop=False, readout="measure")
-        whole = _counts(_transpile(built.circuit.assign_parameters({built.momentum: 1.0}), target))
+        built = build_circuit(program.with_kicks(program.kicks[:1]), form="gates", readout="measure",
+                              preparation="state_preparation")
+        whole = _counts(_transpile(_bound(built, program), target))
         return {"qubits": program.num_qubits, "steps": steps, "method": "whole circuit", **whole}
-    one = build_scattering_circuit(program, 1, loop=False, readout="none")
-    bound = one.circuit.assign_parameters({one.momentum: 1.0})
-    instructions = list(bound.data)
-    # The preparation is everything before the first Trotter step: state preparation,
-    # one phase per qubit (kick) and the half barrier step (X, MCPhase, X).
-    split = 1 + program.num_qubits + 3
-    prep, step = QuantumCircuit(*bound.qregs), QuantumCircuit(*bound.qregs)
-    for instruction in instructions[:split]:
-        prep.append(instruction)
-    for instruction in instructions[split:]:
-        step.append(instruction)
+    single = program.with_kicks(program.kicks[:1])
+    prep = _bound(build_circuit(single, form="gates", readout="none", preparation="state_preparation",
+                                stop_step=0, start_step=0), single, final=False)
+    step = _one_step(single)
     prep_c = _counts(_transpile(prep, target))
     step_c = _counts(_transpile(step, target))
     total = {key: prep_c[key] + steps * step_c[key] for key in prep_c}
     return {"qubits": program.num_qubits, "steps": steps, "method": "sum of parts",
             "per_step_two_qubit_gates": step_c["two_qubit_gates"], "per_step_depth": step_c["depth"],
             "preparation_two_qubit_gates": prep_c["two_qubit_gates"], **total}
+
+
+def _bound(built, program, final=True):
+    """The built circuit with its kick parameters bound to the program's first kick row."""
+    circuit = built.circuit
+    if built.kick_parameters:
+        circuit = circuit.assign_parameters({p: float(program.kicks[0, a]) for a, p in enumerate(built.kick_parameters)})
+    if not final:
+        circuit.remove_final_measurements(inplace=True)
+        circuit = circuit.copy()
+        circuit.data = [instruction for instruction in circuit.data if instruction.operation.name != "save_statevector"]
+    return circuit
+
+
+def _one_step(program):
+    """The gate-level circuit of one Trotter step (kinetic phases and potential) of ``program``."""
+    from qiskit import QuantumCircuit
+
+    from .builder import _InstructionCache, _append_kinetic, _append_potential
+
+    circuit = QuantumCircuit(program.num_qubits)
+    cache = _InstructionCache()
+    for a in range(len(program.registers)):
+        _append_kinetic(circuit, program.register_qubits(a), float(program.kinetic_phases[0, a]), "gates", cache)
+    _append_potential(circuit, program, float(program.potential_times[1]), cache)
+    return circuit
 
 
 _UNTYPED_FOR = re.compile(r"^(\s*)for (\w+) in \[", re.MULTILINE)
@@ -86,21 +105,21 @@ def _qasm_text(circuit) -> str:
 
 
 def reference_circuits():
-    """Yield (file stem, circuit, program, eps, steps, description) for every reference circuit."""
+    """Yield (file stem, circuit, program, design, eps, description) for every reference scattering circuit."""
     for preset, energies in REFERENCE_ENERGIES.items():
-        program = scattering_preset(preset)
+        design = scattering_preset(preset, sweep="packets")
         loop = preset == "accurate"
-        schedule = program.schedule(np.asarray(energies))
-        for eps, k0, steps in zip(schedule.eps, schedule.k0, schedule.steps):
-            built = build_scattering_circuit(program, int(steps), loop=loop, readout="measure")
-            bound = built.circuit.assign_parameters({built.momentum: float(k0)})
-            yield (f"scattering_{preset}_eps{eps:g}", bound, program, float(eps), int(steps),
-                   f"{preset} preset at E/V0 = {eps:g}: {int(steps)} Trotter steps of dt = {program.dt}")
-        steps = int(schedule.steps[0])
-        built = build_scattering_circuit(program, steps, loop=loop, readout="measure")
-        yield (f"scattering_{preset}_parametric_{steps}steps", built.circuit, program, None, steps,
-               f"{preset} preset, {steps} steps, momentum kick k = sqrt(E/V0) as the input parameter k "
-               f"(valid for every energy whose schedule has {steps} steps)")
+        for eps in energies:
+            (program,) = design.programs([eps])
+            built = build_circuit(program, form="gates", readout="measure", preparation="state_preparation",
+                                  loop=loop)
+            yield (f"scattering_{preset}_eps{eps:g}", _bound(built, program), program, design, float(eps),
+                   f"{preset} preset at E/V0 = {eps:g}: {program.steps} Trotter steps of dt = {design.dt}")
+        program = design.programs(np.asarray(energies[:1]))[0]
+        built = build_circuit(program, form="gates", readout="measure", preparation="state_preparation", loop=loop)
+        yield (f"scattering_{preset}_parametric_{program.steps}steps", built.circuit, program, design, None,
+               f"{preset} preset, {program.steps} steps, momentum kick k = sqrt(E/V0) * dx as the input parameter "
+               f"k, dx = {design.dx:g} (valid for every energy whose schedule has {program.steps} steps)")
 
 
 #: The reference annealing circuit: the tilted double well on 5 qubits, 60 Trotter steps.
@@ -110,30 +129,26 @@ ANNEALING_REFERENCE = {"qubits_per_dim": 5, "bounds": ((-2.0, 2.0),), "D0": 1e-2
 
 def annealing_reference_program():
     """The QDE annealing program exported to circuits/ (tilted double well x^4 - 2x^2 + 0.3x)."""
-    from ..annealer.circuit import make_program
-    from ..annealer.objectives import tilted_double_well
-
     ref = ANNEALING_REFERENCE
-    program, _ = make_program(tilted_double_well, ref["bounds"], ref["qubits_per_dim"], ref["D0"], ref["D_min"],
-                              ref["steps"], ref["dt"])
-    return program
+    x = grid_points(ref["bounds"], ref["qubits_per_dim"])[:, 0]
+    return annealing_program(x**4 - 2 * x**2 + 0.3 * x, ref["qubits_per_dim"], 1, ref["D0"], ref["D_min"],
+                             ref["steps"], ref["dt"])
 
 
 def _annealing_entry(directory: Path) -> dict:
-    from ..annealer.circuit import qiskit_circuit
-
     from qiskit import transpile
 
     program = annealing_reference_program()
+    built = build_circuit(program, form="gates", readout="measure", preparation="state_preparation")
     # The objective's DiagonalGate is expanded to standard gates (its own definition holds a
     # sub-circuit the OpenQASM 3 exporter cannot write).
-    circuit = transpile(qiskit_circuit(program, readout="measure"), basis_gates=["u", "cx", "p", "cp", "h"],
-                        optimization_level=0)
+    circuit = transpile(built.circuit, basis_gates=["u", "cx", "p", "cp", "h"], optimization_level=0)
     path = directory / "qde_anneal_double_well_5q.qasm"
     path.write_text(_qasm_text(circuit))
     return {"file": path.name, "description": "QDE annealer: adiabatic sweep of D from 1e-2 to 1e-5 in 60 steps "
                                               "on the tilted double well x^4 - 2x^2 + 0.3x over [-2, 2]",
-            "preset": "qde-anneal", "program_fingerprint": None, "eps": None, "steps": 60, "parameters": [],
+            "preset": "qde-anneal", "program_fingerprint": program.fingerprint(), "eps": None, "steps": 60,
+            "parameters": [],
             "measured_bits": {"c": "the 5 position qubits: grid index j (little-endian), x = -2 + 4 (j + 0.5)/32"},
             "generic_basis": _counts(_transpile(circuit, None)),
             REFERENCE_DEVICE: _counts(_transpile(circuit, REFERENCE_DEVICE))}
@@ -160,17 +175,17 @@ def export_circuits(directory: str | Path = "circuits") -> dict:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     entries = []
-    for stem, circuit, program, eps, steps, description in reference_circuits():
+    for stem, circuit, program, design, eps, description in reference_circuits():
         path = directory / f"{stem}.qasm"
         path.write_text(_qasm_text(_portable(circuit)))
         entries.append({
-            "file": path.name, "description": description, "preset": program.name,
-            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": steps,
+            "file": path.name, "description": description, "preset": design.name,
+            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
             "parameters": sorted(p.name for p in circuit.parameters),
-            "measured_bits": {"transmitted": f"qubit x[{program.readout_qubit}] (top qubit): 1 = found past "
-                                             f"the barrier; P(1) estimates T"},
-            "generic_basis": circuit_costs(program, steps),
-            REFERENCE_DEVICE: circuit_costs(program, steps, REFERENCE_DEVICE),
+            "measured_bits": {"c": f"qubit x[{design.readout_qubit}] (top qubit): 1 = found past "
+                                   f"the barrier; P(1) estimates T"},
+            "generic_basis": circuit_costs(program),
+            REFERENCE_DEVICE: circuit_costs(program, REFERENCE_DEVICE),
         })
     entries.append(_annealing_entry(directory))
     manifest = {"generated_by": "qthybrid.circuits.export_circuits", "generic_basis_gates": list(GENERIC_BASIS),

@@ -1,69 +1,35 @@
-"""The scattering program as PennyLane operations (the same circuit as the Qiskit builder).
+"""Split-operator programs as PennyLane operations (the same evolution as the Qiskit builder).
 
-Wire w holds bit n-1-w of the grid index (PennyLane's big-endian convention),
-so ``qml.StatePrep`` takes the envelope in grid order, wire 0 is the top bit
-and the readout is ``qml.probs(wires=0)``. The momentum kick is one
-``PhaseShift`` per wire whose angle is an array over the swept energies
-(parameter broadcasting). Two forms, as in :mod:`qthybrid.circuits.builder`:
-``gates`` (``qml.QFT``, ``PhaseShift``/``ControlledPhaseShift`` kinetic phase,
-a multi-controlled ``PhaseShift`` barrier) and ``blocks`` (Fourier blocks as
+Qubit q of a program is PennyLane wire q. PennyLane reads a multi-wire matrix
+or state big-endian (its first wire is the most significant bit), so every
+register is given to PennyLane in descending qubit order. The kick is one
+``PhaseShift`` per qubit whose angle is an array over the batch (parameter
+broadcasting). Two forms, as in :mod:`qthybrid.circuits.builder`: ``gates``
+(``qml.QFT``, ``PhaseShift``/``ControlledPhaseShift`` kinetic phase, a
+multi-controlled ``PhaseShift`` for a dyadic potential) and ``blocks`` (one
+``QubitUnitary`` per register of up to 6 qubits, else Fourier blocks as
 ``QubitUnitary`` and diagonals as ``DiagonalQubitUnitary``).
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from ..programs import ScatteringProgram
-from .builder import _signed_weights, blocked_fourier, blocked_kinetic_phases
+from ..programs import SplitOperatorProgram
+from .builder import (_DENSE_KINETIC_QUBITS, _signed_weights, blocked_fourier, blocked_kinetic_phases,
+                      dense_kinetic_unitary, dft_matrix, dyadic_block)
+
+FORMS = ("gates", "blocks")
 
 
-def _wire(n: int, bit: int) -> int:
-    return n - 1 - bit
+def _big_endian(qubits) -> list:
+    return list(reversed(list(qubits)))
 
 
-def scattering_operations(program: ScatteringProgram, steps: int, momenta, form: str = "gates") -> list:
-    """PennyLane operations for ``steps`` Trotter steps; ``momenta`` is k0 (scalar or 1-D array).
-
-    The list is built with queuing off, so it can be created inside a QNode and applied
-    with ``qml.apply`` without operators being recorded twice.
-    """
-    import pennylane as qml
-
-    with qml.QueuingManager.stop_recording():
-        return _operations(program, steps, momenta, form, qml)
-
-
-def _operations(program, steps, momenta, form, qml) -> list:
-    n = program.num_qubits
-    wires = list(range(n))
-    dt = program.dt
-    barrier_angle = -program.barrier_height * dt
-    momenta = np.asarray(momenta, dtype=float)
-    ops = [qml.StatePrep(program.envelope(), wires=wires)]
-    ops += [qml.PhaseShift(momenta * (program.dx * 2**b), wires=_wire(n, b)) for b in range(n)]
-
-    p = int(math.log2(program.barrier_points))
-    set_bits = [_wire(n, b) for b in range(p, n - 1)]
-
-    def barrier(angle):
-        return qml.ctrl(qml.PhaseShift(angle, wires=set_bits[0]), control=set_bits[1:] + [0],
-                        control_values=[1] * (len(set_bits) - 1) + [0])
-
-    ops.append(barrier(0.5 * barrier_angle))
-    make_step = _gate_step if form == "gates" else _block_step
-    for _ in range(steps):
-        # Fresh operator objects each step: queuing one object twice only moves it.
-        ops += make_step(program, qml)
-        ops.append(barrier(barrier_angle))
-    return ops
-
-
-def kinetic_ops(qml, bit_wires: list, scale: float) -> list:
-    """exp(-i scale s^2) in the Fourier basis of one register: QFT, phases, inverse QFT.
+def kinetic_ops(qml, bit_wires: list, phase: float) -> list:
+    """exp(-i phase s^2) in the Fourier basis of one register: QFT, phases, inverse QFT.
 
     ``bit_wires[b]`` is the wire holding bit b of the register's index and s is the
     signed (two's-complement) Fourier index; the phase is quadratic in its bits, so it
@@ -71,35 +37,156 @@ def kinetic_ops(qml, bit_wires: list, scale: float) -> list:
     """
     n = len(bit_wires)
     weights = _signed_weights(n)
-    big_endian = list(reversed(bit_wires))
+    big_endian = _big_endian(bit_wires)
     ops = [qml.QFT(wires=big_endian)]
-    ops += [qml.PhaseShift(-scale * weights[b] ** 2, wires=bit_wires[b]) for b in range(n)]
-    ops += [qml.ControlledPhaseShift(-2 * scale * weights[b] * weights[d], wires=[bit_wires[b], bit_wires[d]])
+    ops += [qml.PhaseShift(-phase * weights[b] ** 2, wires=bit_wires[b]) for b in range(n)]
+    ops += [qml.ControlledPhaseShift(-2 * phase * weights[b] * weights[d], wires=[bit_wires[b], bit_wires[d]])
             for b in range(n) for d in range(b + 1, n)]
     ops.append(qml.adjoint(qml.QFT(wires=big_endian)))
     return ops
 
 
-def _gate_step(program, qml) -> list:
-    n = program.num_qubits
-    return kinetic_ops(qml, [_wire(n, b) for b in range(n)], (2 * math.pi / program.box_length) ** 2 * program.dt)
+def _twiddle_ops(qml, low: list, high: list, sign: float) -> list:
+    """exp(sign 2 pi i j1 k2 / N) (the blocked DFT's twiddle) as controlled phases on (low bit, high bit) pairs."""
+    N = 2 ** (len(low) + len(high))
+    return [qml.ControlledPhaseShift(sign * 2 * np.pi * 2 ** (i + j) / N, wires=[low[i], high[j]])
+            for i in range(len(low)) for j in range(len(high))]
 
 
-@lru_cache(maxsize=8)
-def _block_matrices(program: ScatteringProgram):
-    """The arrays of one blocked kinetic step, computed once per program and shared by all steps."""
-    n = program.num_qubits
+def _kinetic_diagonal_ops(qml, low: list, high: list, phase: float) -> list:
+    """exp(-i phase s^2) in the blocked register order, s = k2 + N2 k1' (k1' signed): a diagonal on the
+    high register, one on the low register, and the cross term as controlled phases."""
+    a, N2 = len(low), 2 ** len(high)
+    k2 = np.arange(N2)
+    k1 = np.arange(2**a)
+    k1 = np.where(k1 < 2 ** (a - 1), k1, k1 - 2**a)
+    weights = _signed_weights(a)
+    ops = [qml.QubitUnitary(np.diag(np.exp(-1j * phase * k2.astype(float) ** 2)), wires=_big_endian(high)),
+           qml.QubitUnitary(np.diag(np.exp(-1j * phase * (N2 * k1.astype(float)) ** 2)), wires=_big_endian(low))]
+    ops += [qml.ControlledPhaseShift(-2 * phase * N2 * weights[i] * 2**j, wires=[low[i], high[j]])
+            for i in range(a) for j in range(len(high))]
+    return ops
+
+
+def _block_kinetic_ops(qml, qubits: list, phase: float, matrices: dict, native_diagonals: bool) -> list:
+    n = len(qubits)
+    if n <= _DENSE_KINETIC_QUBITS:
+        key = ("dense", n, phase)
+        if key not in matrices:
+            matrices[key] = dense_kinetic_unitary(n, phase)
+        return [qml.QubitUnitary(matrices[key], wires=_big_endian(qubits))]
     W_low, W_high, twiddle, _, a = blocked_fourier(n)
-    kinetic = blocked_kinetic_phases(program)
-    # Grid bit b lives on wire n-1-b: the low register (bits < a) is wires n-a..n-1 and a
-    # register's matrix index is big-endian over the wires given, i.e. wires in descending bit order.
-    low = [_wire(n, b) for b in reversed(range(a))]
-    high = [_wire(n, b) for b in reversed(range(a, n))]
-    return ((W_high, high), (twiddle, None), (W_low, low), (kinetic, None),
-            (W_low.conj().T, low), (twiddle.conj(), None), (W_high.conj().T, high))
+    low, high = qubits[:a], qubits[a:]
+    if native_diagonals:
+        if ("kinetic", n, phase) not in matrices:
+            matrices["kinetic", n, phase] = blocked_kinetic_phases(n, phase)
+        every = _big_endian(qubits)
+        forward = [qml.DiagonalQubitUnitary(twiddle, wires=every)]
+        middle = [qml.DiagonalQubitUnitary(matrices["kinetic", n, phase], wires=every)]
+        backward = [qml.DiagonalQubitUnitary(twiddle.conj(), wires=every)]
+    else:
+        forward = _twiddle_ops(qml, low, high, -1.0)
+        middle = _kinetic_diagonal_ops(qml, low, high, phase)
+        backward = _twiddle_ops(qml, low, high, +1.0)
+    return ([qml.QubitUnitary(W_high, wires=_big_endian(high))] + forward
+            + [qml.QubitUnitary(W_low, wires=_big_endian(low))] + middle
+            + [qml.QubitUnitary(W_low.conj().T, wires=_big_endian(low))] + backward
+            + [qml.QubitUnitary(W_high.conj().T, wires=_big_endian(high))])
 
 
-def _block_step(program, qml) -> list:
-    every = list(range(program.num_qubits))
-    return [qml.DiagonalQubitUnitary(matrix, wires=every) if wires is None else qml.QubitUnitary(matrix, wires=wires)
-            for matrix, wires in _block_matrices(program)]
+def _potential_ops(qml, program: SplitOperatorProgram, time: float, block, matrices: dict,
+                   native_controls: bool) -> list:
+    if time == 0 or not np.any(program.potential):
+        return []
+    n = program.num_qubits
+    if block:
+        start, size, height = block
+        p = int(math.log2(size))
+        controls = list(range(p, n))
+        pattern = start >> p
+        if not native_controls:
+            # The block's phase as one diagonal unitary on the qubits that select it.
+            phases = np.ones(2 ** len(controls), dtype=complex)
+            phases[pattern] = np.exp(-1j * height * time)
+            return [qml.QubitUnitary(np.diag(phases), wires=_big_endian(controls))]
+        values = [(pattern >> i) & 1 for i in range(len(controls))]
+        target = controls[-1]
+        phase = qml.PhaseShift(-height * time, wires=target)
+        if len(controls) > 1:
+            phase = qml.ctrl(phase, control=controls[:-1], control_values=values[:-1])
+        return [phase] if values[-1] else [qml.PauliX(target), phase, qml.PauliX(target)]
+    key = ("potential", time)
+    if key not in matrices:
+        matrices[key] = np.exp(-1j * program.potential * time)
+    return [qml.DiagonalQubitUnitary(matrices[key], wires=_big_endian(range(n)))]
+
+
+def program_operations(program: SplitOperatorProgram, form: str = "blocks", kicks=None, start_step: int = 0,
+                       stop_step: int | None = None, start_state=None,
+                       native_diagonals: bool = True, native_controls: bool = True) -> tuple[list, list]:
+    """(operations, wires to pass to ``qml.probs``) for steps [start_step, stop_step) of ``program``.
+
+    ``kicks`` (shape (batch, registers)) default to the program's; a chunk after step 0
+    starts from ``start_state`` (``qml.StatePrep``, broadcast over the batch). The
+    probabilities of the returned wires are the program's logical outcomes in order.
+    ``native_diagonals=False`` writes the blocks form's 2^n diagonals as small unitaries
+    and controlled phases (for devices, such as lightning.qubit, that would turn a
+    ``DiagonalQubitUnitary`` into a dense matrix); ``native_controls=False`` writes a dyadic
+    potential as one small diagonal unitary instead of a multi-controlled phase (for plugins
+    whose decomposition of many controls fails). Operators are created with queuing off, so they can be made inside a QNode and
+    applied with ``qml.apply``.
+    """
+    import pennylane as qml
+
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r}")
+    stop_step = program.steps if stop_step is None else stop_step
+    with qml.QueuingManager.stop_recording():
+        return _operations(qml, program, form, program.kicks if kicks is None else np.asarray(kicks),
+                           start_step, stop_step, start_state, native_diagonals, native_controls)
+
+
+def _operations(qml, program, form, kicks, start_step, stop_step, start_state, native_diagonals, native_controls):
+    n = program.num_qubits
+    every = _big_endian(range(n))
+    block = dyadic_block(program.potential)
+    matrices = {}
+    ops = []
+    if start_step == 0:
+        if program.initial_state is None:
+            ops += [qml.Hadamard(wires=q) for q in range(n)]
+        else:
+            ops.append(qml.StatePrep(program.initial_state, wires=every))
+        if program.has_kicks():
+            for a in range(len(program.registers)):
+                kick = kicks[:, a] if kicks.shape[0] > 1 else float(kicks[0, a])
+                ops += [qml.PhaseShift(kick * 2**b, wires=q) for b, q in enumerate(program.register_qubits(a))]
+        ops += _potential_ops(qml, program, float(program.potential_times[0]), block, matrices, native_controls)
+    else:
+        ops.append(qml.StatePrep(start_state, wires=every))
+    for step in range(start_step, stop_step):
+        for a in range(len(program.registers)):
+            qubits = program.register_qubits(a)
+            phase = float(program.kinetic_phases[step, a])
+            # Fresh operator objects each step: queuing one object twice only moves it.
+            ops += kinetic_ops(qml, qubits, phase) if form == "gates" else _block_kinetic_ops(
+                qml, qubits, phase, matrices, native_diagonals)
+        ops += _potential_ops(qml, program, float(program.potential_times[step + 1]), block, matrices,
+                              native_controls)
+    holder = {}
+    if stop_step == program.steps and program.readout.fourier:
+        fourier = list(program.readout.fourier)
+        f = len(fourier)
+        if form == "gates":
+            ops.append(qml.adjoint(qml.QFT(wires=_big_endian(fourier))))    # numpy's sign, natural order
+        elif f <= _DENSE_KINETIC_QUBITS:
+            ops.append(qml.QubitUnitary(dft_matrix(f), wires=_big_endian(fourier)))
+        else:
+            W_low, W_high, twiddle, _, a = blocked_fourier(f)
+            ops.append(qml.QubitUnitary(W_high, wires=_big_endian(fourier[a:])))
+            ops += ([qml.DiagonalQubitUnitary(twiddle, wires=_big_endian(fourier))] if native_diagonals
+                    else _twiddle_ops(qml, fourier[:a], fourier[a:], -1.0))
+            ops.append(qml.QubitUnitary(W_low, wires=_big_endian(fourier[:a])))
+            holder = {fourier[b]: fourier[a + b if b < f - a else b - (f - a)] for b in range(f)}
+    measured = [holder.get(q, q) for q in program.readout.measured]
+    return ops, _big_endian(measured)

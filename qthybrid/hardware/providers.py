@@ -28,11 +28,14 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..programs import ScatteringProgram
 from .journal import JobJournal, JobRecord, JournalError
+
+if TYPE_CHECKING:   # annotations only: the journal and its errors import without the program layer
+    from ..programs import PacketScattering
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def _ibm_service():
 
 def _ibm_backend(name: str):
     if name.startswith("fake"):
-        from ..backends.aer import fake_backend
+        from ..circuits.devices import fake_backend
 
         return fake_backend(name), True
     try:
@@ -117,15 +120,20 @@ def _without_secrets(text: str) -> str:
     return text
 
 
-def _sweep_circuits(program: ScatteringProgram, eps):
-    """Gate-level measured circuits, one per step count, with the momenta to bind to each."""
-    from ..circuits import build_scattering_circuit
+def _sweep_circuits(design: PacketScattering, eps):
+    """Gate-level measured circuits, one per program (step count), with the kicks to bind to each and the
+    indices of the energies they measure."""
+    from ..circuits import build_circuit
+    from ..programs import PacketScattering
 
-    schedule = program.schedule(eps)
+    if not isinstance(design, PacketScattering):
+        raise ValueError(f"submission measures one packet per energy: give a PacketScattering design "
+                         f"(preset 'nisq', or scattering_preset('accurate', sweep='packets')), got "
+                         f"{type(design).__name__}")
     groups = []
-    for steps, indices in schedule.groups():
-        built = build_scattering_circuit(program, steps, loop=False, readout="measure")
-        groups.append((built, schedule.k0[indices], indices))
+    for program, (_, indices) in zip(design.programs(eps), design.schedule(eps).groups()):
+        built = build_circuit(program, form="gates", readout="measure", preparation="state_preparation")
+        groups.append((built, program.kicks[:, 0], indices))
     return groups
 
 
@@ -142,7 +150,7 @@ class PreparedSubmission:
     cost: SubmissionCost
 
 
-def prepare(program: ScatteringProgram, eps, target: str, shots: int = 1000) -> PreparedSubmission:
+def prepare(program: PacketScattering, eps, target: str, shots: int = 1000) -> PreparedSubmission:
     """Transpile the sweep for ``target`` and work out its cost; sends nothing."""
     if not (isinstance(shots, int) and shots >= 1):
         raise ValueError(f"shots must be an int >= 1, got {shots!r}")
@@ -163,7 +171,7 @@ def prepare(program: ScatteringProgram, eps, target: str, shots: int = 1000) -> 
 
         backend, local = _braket_device(backend_name)
         # Transpiled here, once, so the cost shown is that of the circuits actually sent.
-        payload = [braket_native(built.circuit.assign_parameters({built.momentum: float(k0)}))
+        payload = [braket_native(built.circuit.assign_parameters({built.kick_parameters[0]: float(k0)}))
                    for built, momenta, _ in groups for k0 in momenta]
         circuits = payload
         n_circuits = len(payload)
@@ -201,7 +209,7 @@ def _braket_program(native):
 
 
 # Submitting and fetching -------------------------------------------------------------------------
-def submit(program: ScatteringProgram, eps, target: str, shots: int = 1000, *, journal: JobJournal | None = None,
+def submit(program: PacketScattering, eps, target: str, shots: int = 1000, *, journal: JobJournal | None = None,
            confirm=None, wait: bool = False) -> JobRecord | None:
     """Send one energy sweep to ``target`` as one job and journal it.
 
@@ -277,7 +285,7 @@ def _store_result(journal: JobJournal, job_id: str, provider: str, job, paramete
 
 
 def _pub_counts(pub_result):
-    bit_array = pub_result.data.transmitted
+    bit_array = pub_result.data.c
     if not bit_array.ndim:
         return [bit_array.get_counts()]
     return [bit_array[i].get_counts() for i in range(bit_array.shape[0])]

@@ -1,7 +1,7 @@
 """Circuit-backed QT activation: T(eps) from one simulated sweep, served by a monotone interpolant.
 
 A circuit backend measures T at a grid of energies in one execution (one job);
-the curve is cached on disk, keyed by the program's fingerprint, the backend
+the curve is cached on disk, keyed by the scattering design's fingerprint, the backend
 and its options, and the library versions. Between knots T is the monotone
 cubic Hermite (PCHIP) interpolant, which torch differentiates exactly; below
 the first knot it joins (0, 0) (T = 0 for E <= 0), above the last knot it is
@@ -23,7 +23,6 @@ import torch
 from torch import nn
 
 from ..backends import get_backend
-from ..backends._circuit_common import resolve_program
 from ..physics import Barrier
 
 #: Largest eps tabulated: T is within 2e-5 of 1 beyond it for the paper's barrier.
@@ -42,9 +41,9 @@ def cache_dir() -> Path:
 
 
 def _versions() -> dict:
-    import qthybrid
+    from .._version import __version__
 
-    versions = {"qthybrid": qthybrid.__version__}
+    versions = {"qthybrid": __version__}
     for module in ("qiskit", "qiskit_aer", "pennylane"):
         try:
             versions[module] = __import__(module).__version__
@@ -61,12 +60,12 @@ def _pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def simulated_curve(backend, barrier: Barrier, eps: np.ndarray) -> np.ndarray:
     """T at ``eps`` from ``backend``, read from or written to the disk cache."""
-    program = resolve_program(backend.options, barrier)
-    key_material = {"program": program.fingerprint(), "backend": backend.name,
-                    "options": {k: repr(v) for k, v in backend.options.items() if k != "program"},
+    design = backend.scattering_design(backend.options, barrier)
+    key_material = {"design": design.fingerprint(), "backend": backend.name,
+                    "options": {k: repr(v) for k, v in backend.options.items() if k != "scattering"},
                     "V0": barrier.V0, "eps": np.round(eps, 12).tolist(), "versions": _versions()}
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:24]
-    path = cache_dir() / f"curve-{backend.name}-{program.name}-{key}.npz"
+    path = cache_dir() / f"curve-{backend.name}-{design.name}-{key}.npz"
     cached = _load_cached_curve(path, eps)
     if cached is not None:
         return cached
@@ -176,8 +175,7 @@ class TabulatedQT(nn.Module):
                              f"use backend='analytic' for the closed form")
         self.barrier, self.ampl, self.mode = barrier, float(ampl), mode
         self.paper_gradient = bool(paper_gradient)
-        program = resolve_program(self.backend.options, barrier)
-        low, high = program.energy_range()
+        low, high = self.backend.scattering_design(self.backend.options, barrier).energy_range()
         self.eps_range = (low, high)
         if mode == "table":
             eps = np.geomspace(low * 1.02, min(high, EPS_TABLE_MAX), num_points)

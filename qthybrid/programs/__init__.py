@@ -1,5 +1,15 @@
-"""Schrodinger programs: framework-neutral descriptions that backends execute."""
+"""Schrodinger programs: framework-neutral descriptions that every backend executes.
 
-from .scattering import PRESETS, EnergySchedule, ScatteringProgram, scattering_preset
+:class:`SplitOperatorProgram` is the one executable unit (scattering and
+annealing alike); the scattering designs turn an energy sweep into programs and
+their probabilities back into T(E).
+"""
 
-__all__ = ["ScatteringProgram", "EnergySchedule", "scattering_preset", "PRESETS"]
+from .annealing import annealing_program, check_annealing_size, grid_axes, grid_points
+from .scattering import (PRESETS, SWEEPS, Band, CurveScattering, EnergySchedule, PacketScattering,
+                         scattering_preset)
+from .split_operator import ProgramResult, Readout, SplitOperatorProgram, signed_indices
+
+__all__ = ["SplitOperatorProgram", "Readout", "ProgramResult", "signed_indices", "PacketScattering",
+           "CurveScattering", "Band", "EnergySchedule", "scattering_preset", "PRESETS", "SWEEPS",
+           "annealing_program", "check_annealing_size", "grid_axes", "grid_points"]
