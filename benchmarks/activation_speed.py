@@ -1,7 +1,7 @@
 """Speed of the QT activation against torch.sigmoid, tanh and relu, and of a QT network against its ReLU twin.
 
     GLIBC_TUNABLES=glibc.malloc.mmap_max=0 python benchmarks/activation_speed.py \\
-        [--n 10000000] [--repeats 15] [--epochs 7] [--threads 2] [--compile]
+        [--n 10000000] [--repeats 15] [--epochs 9] [--threads 2] [--compile]
 
 Three measurements, each interleaved (every repeat times every contender once,
 in turn) and summarised by medians:
@@ -11,8 +11,9 @@ in turn) and summarised by medians:
   backward pass), the fused kernel keeping dT/dz from the forward pass (the
   alternative design), the eager torch path (``AnalyticQT`` in float32, the
   fallback), and with ``--compile`` the eager path under ``torch.compile``;
-* the first QTActivation call in a fresh process, with an empty cache
-  directory (the kernel is compiled) and with the cache filled;
+* the first QTActivation call in a fresh process: with the kernel built by
+  the install, and without it, from an empty cache directory (the kernel is
+  compiled) and from the filled cache;
 * one training epoch of FeedForward(784, 512, 10) on 6,000 synthetic images of
   MNIST's shape (batch 64, SGD, ``train_epoch``), activation="qt" against
   "relu"; the ratio is taken per repeat (paired) and its median reported.
@@ -42,6 +43,9 @@ FIRST_CALL = """
 import sys, time, torch
 torch.set_num_threads({threads})
 from qthybrid.nn import QTActivation
+from qthybrid.nn.kernels import cpu
+if {ignore_install}:
+    cpu._prebuilt = lambda: None
 z = torch.randn(64, 512)
 start = time.perf_counter()
 QTActivation()(z)
@@ -110,13 +114,18 @@ def elementwise(args) -> list[dict]:
 
 
 def first_calls(args) -> list[dict]:
-    """The first QTActivation call of fresh processes: cold cache (compiles the kernel), then warm."""
+    """The first QTActivation call of fresh processes: the install's build, then the cache's (cold, warm)."""
+    from qthybrid.nn.kernels import cpu
+
+    runs = [("kernel built by the install", False)] if cpu._prebuilt() is not None else []
+    runs += [("no install build, empty cache (kernel compiled)", True), ("no install build, cache filled", True)]
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "QTHYBRID_CACHE_DIR": cache}
-        for label in ("empty cache (kernel compiled)", "cache filled", "cache filled"):
-            result = subprocess.run([sys.executable, "-c", FIRST_CALL.format(threads=args.threads)], env=env,
-                                    capture_output=True, text=True, check=True)
+        for label, ignore_install in runs:
+            code = FIRST_CALL.format(threads=args.threads, ignore_install=ignore_install)
+            result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                    check=True)
             rows.append({"measurement": "first call in a fresh process, 64x512 float32", "contender": label,
                          "median_ms": 1e3 * float(result.stdout.split()[-1])})
     return rows
@@ -144,7 +153,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="elements (float32)")
     parser.add_argument("--repeats", type=int, default=15, help="interleaved rounds of the elementwise timing")
-    parser.add_argument("--epochs", type=int, default=7, help="interleaved epochs per network")
+    parser.add_argument("--epochs", type=int, default=9, help="interleaved epochs per network")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compile", action="store_true", help="add the eager path under torch.compile (slow start)")
     args = parser.parse_args()
@@ -152,12 +161,15 @@ def main():
     if fused_backend(torch.device("cpu")) is None:
         print("warning: no fused kernel on this machine; QTActivation runs the eager torch path", flush=True)
 
+    load_before = os.getloadavg()
     rows = elementwise(args) + first_calls(args) + epochs(args)
     columns = ["measurement", "contender", "median_ms", "min_ms", "ratio", "ratio_to"]
     table = write_report("activation_speed", rows, columns,
                          extra={"n": args.n, "repeats": args.repeats, "epochs": args.epochs, "threads": args.threads,
-                                "glibc_tunables": os.environ.get("GLIBC_TUNABLES", "")})
+                                "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
+                                "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}})
     print(table)
+    print(f"\nload average (1, 5, 15 min) before {load_before}, after {os.getloadavg()}")
 
 
 if __name__ == "__main__":

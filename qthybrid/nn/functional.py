@@ -82,7 +82,8 @@ class FusedQT(torch.autograd.Function):
         V0, g = V0.detach(), g.detach()
         needs_z, _, needs_V0, needs_g, _ = ctx.needs_input_grad
         backend, ampl = ctx.backend, ctx.ampl
-        grad_output = grad_output.to(z.dtype).contiguous()
+        if not grad_output.is_contiguous():
+            grad_output = grad_output.contiguous()
         grad_z = grad_V0 = grad_g = None
         if needs_z:
             grad_z = backend.input_gradient(z, grad_output, ampl, V0, g, 1.0 if ctx.paper_gradient else ampl)
@@ -98,14 +99,32 @@ class FusedQT(torch.autograd.Function):
         return grad_z, None, grad_V0, grad_g, None
 
 
+def _as_float64(value, device) -> torch.Tensor:
+    if isinstance(value, torch.Tensor) and value.dtype == torch.float64 and value.device == device:
+        return value
+    return torch.as_tensor(value, dtype=torch.float64, device=device)
+
+
 @torch.compiler.disable   # an opaque kernel call: torch.compile runs it as it is, between its graphs
 def _fused_qt(z, ampl: float, V0, g, paper_gradient: bool):
-    """:class:`FusedQT` on ``z`` in float32, cast back; None where no fused kernel serves z's device."""
-    if fused_backend(z.device) is None:
+    """:class:`FusedQT` on ``z`` in float32, cast back; None where no fused kernel serves z's device.
+
+    Small tensors (a recurrent net's steps) are dominated by per-call costs, so
+    conversions are skipped where they would do nothing, and without anything to
+    differentiate the kernel is called without the autograd.Function.
+    """
+    backend = fused_backend(z.device)
+    if backend is None:
         return None
-    V0 = torch.as_tensor(V0, dtype=torch.float64, device=z.device)
-    g = torch.as_tensor(g, dtype=torch.float64, device=z.device)
-    return FusedQT.apply(z.to(torch.float32).contiguous(), ampl, V0, g, paper_gradient).to(z.dtype)
+    work = z if z.dtype == torch.float32 else z.to(torch.float32)
+    if not work.is_contiguous():
+        work = work.contiguous()
+    V0, g = _as_float64(V0, z.device), _as_float64(g, z.device)
+    if torch.is_grad_enabled() and (work.requires_grad or V0.requires_grad or g.requires_grad):
+        out = FusedQT.apply(work, ampl, V0, g, paper_gradient)
+    else:
+        out = backend.transmission(work, ampl, V0, g)
+    return out if z.dtype == torch.float32 else out.to(z.dtype)
 
 
 def qt_activation(z, ampl: float = 10.0, V0=30.0, g=0.5, paper_gradient: bool = False):

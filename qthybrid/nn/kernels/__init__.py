@@ -15,12 +15,12 @@ import warnings
 
 import torch
 
+from . import cpu
+
 
 def fused_backend(device: torch.device):
     """The kernel module for float32 tensors on ``device``, or None where the torch path must serve."""
     if device.type == "cpu":
-        from . import cpu
-
         return cpu if cpu.library() is not None else None
     if device.type == "cuda":
         return _cuda_backend()
@@ -32,9 +32,7 @@ def _cuda_backend():
     try:
         from . import cuda
     except ImportError as exc:   # a torch build without Triton
-        from .cpu import KernelFallbackWarning
-
         warnings.warn(f"qthybrid: Triton is not available ({exc}), so float32 QTActivation on CUDA uses the "
-                      f"slower torch path", KernelFallbackWarning, stacklevel=3)
+                      f"slower torch path", cpu.KernelFallbackWarning, stacklevel=3)
         return None
     return cuda

@@ -24,7 +24,7 @@ _BLOCK = 1024
 @triton.jit
 def _qt_kernel(z_ptr, grad_ptr, t_ptr, out_ptr, params_ptr, n,
                WRITE_T: tl.constexpr, WRITE_SLOPE: tl.constexpr, TIMES_GRAD: tl.constexpr, BLOCK: tl.constexpr):
-    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)   # int64: tensors beyond 2^31
     mask = offsets < n
     a = tl.load(params_ptr)
     chain = tl.load(params_ptr + 1)
