@@ -1,7 +1,9 @@
 /* Fused float32 kernel of the analytic QT activation h = T(eps), eps = a z.
  *
- * Compiled once per machine by qthybrid/nn/kernels/cpu.py (plain C, no Python or
- * torch headers) and called through ctypes on contiguous float32 buffers.
+ * Plain C (no Python or torch headers), built for the machine it runs on by
+ * pip install (an optional setuptools extension) or on first use by
+ * qthybrid/nn/kernels/cpu.py, which calls it through ctypes on contiguous
+ * float32 buffers.
  *
  * With s = g^2 (1 - eps) and f(s) = sinh(sqrt s)/sqrt s = sum_k s^k / (2k+1)!
  * (an entire function: sin(v)/v with v = sqrt(-s) above the barrier), the
@@ -15,10 +17,12 @@
  * the truncation error is below 2.2e-10 (f) and 6.5e-9 (f') relative, f and f'
  * stay >= 0.84 and >= 0.15, and no step cancels, so T and dT/deps carry only a
  * few float32 roundings.  1 - eps is formed with one fused multiply-add (or in
- * double), so s is accurate even where eps is close to 1.  The rare elements
- * outside the series region (thick barriers, far above the barrier) are
- * recomputed in double with libm's exp/sin/cos, exactly as the float64
- * reference (qthybrid/physics/transmission.py) does:
+ * double), so s is accurate even where eps is close to 1.  The elements outside
+ * the series region (thick barriers, far above the barrier) are evaluated again
+ * in double with the float64 reference's closed forms
+ * (qthybrid/physics/transmission.py): in a vectorised pass with our own exp and
+ * sin/cos, or one by one with libm where a block has only a few of them or the
+ * sin/cos argument is beyond 1e6:
  *
  *     below (s > 1), v = sqrt s, w = exp(-2v):
  *         T = N / (N + M), N = 16 eps v^2 w, M = g^2 (1 - w)^2,
@@ -276,6 +280,7 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
     int64_t most = n / MIN_PER_THREAD;
     if (threads > most) threads = (int)(most > 1 ? most : 1);
     if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads < 1) threads = 1;
     int64_t chunk = ((n + threads - 1) / threads + BLOCK - 1) / BLOCK * BLOCK;
     job jobs[MAX_THREADS];
     pthread_t ids[MAX_THREADS];
