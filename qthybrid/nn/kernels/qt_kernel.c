@@ -1,9 +1,11 @@
 /* Fused float32 kernel of the analytic QT activation h = T(eps), eps = a z.
  *
- * Plain C (no Python or torch headers), built for the machine it runs on by
- * pip install (an optional setuptools extension) or on first use by
- * qthybrid/nn/kernels/cpu.py, which calls it through ctypes on contiguous
- * float32 buffers.
+ * Plain C (no Python or torch headers), built by pip install (an optional
+ * setuptools extension, with QT_KERNEL_CLONES: one clone of the hot loop per
+ * x86-64 level, AVX-512 / AVX2 / baseline, picked when the library is loaded,
+ * so the installed library runs on any x86-64 CPU) or on first use by
+ * qthybrid/nn/kernels/cpu.py for the CPU at hand (-march=native), which calls
+ * it through ctypes on contiguous float32 buffers.
  *
  * With s = g^2 (1 - eps) and f(s) = sinh(sqrt s)/sqrt s = sum_k s^k / (2k+1)!
  * (an entire function: sin(v)/v with v = sqrt(-s) above the barrier), the
@@ -237,6 +239,9 @@ typedef struct {
     enum mode mode;
 } job;
 
+#if defined(QT_KERNEL_CLONES) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 static void *run_job(void *arg) {
     const job *j = arg;
     for (int64_t start = 0; start < j->n; start += BLOCK) {
