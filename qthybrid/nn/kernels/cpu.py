@@ -1,10 +1,11 @@
 """The fused float32 QT kernel on CPU: ``qt_kernel.c``, built for this machine, called through ctypes.
 
 The C source needs only a C compiler (no Python or torch headers). ``pip
-install`` builds it for the installing machine (``_qt_kernel*.so`` beside the
-source; an optional extension, so an install without a compiler still
-succeeds). Where that build is missing or older than the source, the first use
-compiles it (about 0.6 s of CPU) into the cache directory
+install`` builds it (``_qt_kernel*.so`` beside the source, with one clone of
+the loop per x86-64 level; an optional extension, so an install without a
+compiler still succeeds). Where that build is missing or older than the
+source, the first use compiles it for this CPU (about 0.6 s of CPU) into the
+cache directory
 (``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by the source, the
 compiler and the CPU, and later processes load it from there; nothing is
 written anywhere else. Without either, or with ``QTHYBRID_FUSED_KERNEL=0``,
