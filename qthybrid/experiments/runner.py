@@ -321,13 +321,15 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, 
     _check_run_directory(out_dir, config, resume)
     progress = make_progress(progress)
     variant = variant or config_module.variant_name(config)
-    progress.message(f"[{config['experiment']['name']}] {variant}: loading torch and the data")
+    experiment = config["experiment"]
+    epochs = "one fit each" if experiment["model"] == "esn" else f"{experiment['epochs']} epochs each"
+    progress.message(f"[{experiment['name']}] {variant} seeds {', '.join(map(str, experiment['seeds']))} "
+                     f"({epochs}): loading torch and the data")
     import torch
 
     checkpoint_path = out_dir / "checkpoint.pt"
     _json(out_dir / "config.json", config)
     _json(out_dir / "environment.json", environment())
-    experiment = config["experiment"]
     if experiment["model"] == "esn":
         history = _run_esn(config, out_dir, progress, variant)
         _write_metrics(out_dir, history)
