@@ -33,3 +33,22 @@ def peak_rss_bytes() -> int:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def release_memory() -> None:
+    """Give freed memory back to the operating system between simulation runs.
+
+    Circuits refer to themselves in cycles, so they are freed only when the garbage
+    collector runs; and glibc keeps freed blocks in per-thread arenas (Aer's worker
+    threads allocate too) unless asked to trim them. Without both, the resident memory
+    of a chunked evolution grows by the size of every chunk (measured: 0.4 to 1.6 GB
+    over 30 chunks at 12 qubits) instead of staying at the size of one.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc: nothing to trim
+        pass
