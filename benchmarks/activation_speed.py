@@ -80,17 +80,21 @@ def forward_backward(function, x):
     return z.grad
 
 
-def interleaved(contenders: dict, repeats: int, run) -> dict[str, list[float]]:
-    """Seconds per call of ``run(contender)`` for each contender, ``repeats`` rounds, one call each per round."""
+def interleaved(contenders: dict, repeats: int, run) -> tuple[dict, dict]:
+    """Wall and process-CPU seconds per call of ``run(contender)``: ``repeats`` rounds, one call each per round.
+
+    CPU time (both threads) is the steadier figure when other jobs share the cores.
+    """
     for contender in contenders.values():   # warm-up: allocator, thread pool, kernel cache
         run(contender)
-    times = {name: [] for name in contenders}
+    wall, cpu = ({name: [] for name in contenders} for _ in range(2))
     for _ in range(repeats):
         for name, contender in contenders.items():
-            start = time.perf_counter()
+            cpu_start, start = time.process_time(), time.perf_counter()
             run(contender)
-            times[name].append(time.perf_counter() - start)
-    return times
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - cpu_start)
+    return wall, cpu
 
 
 def elementwise(args) -> list[dict]:
@@ -106,11 +110,12 @@ def elementwise(args) -> list[dict]:
         forward_backward(compiled, x)
         print(f"torch.compile first call: {time.perf_counter() - start:.1f} s", flush=True)
         contenders["qt, eager path under torch.compile"] = compiled
-    times = interleaved(contenders, args.repeats, lambda f: forward_backward(f, x))
-    sigmoid = statistics.median(times["sigmoid"])
+    times, cpu = interleaved(contenders, args.repeats, lambda f: forward_backward(f, x))
+    sigmoid, sigmoid_cpu = statistics.median(times["sigmoid"]), statistics.median(cpu["sigmoid"])
     return [{"measurement": f"fwd+bwd, {args.n:,} float32", "contender": name,
              "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t),
-             "ratio": statistics.median(t) / sigmoid, "ratio_to": "sigmoid"} for name, t in times.items()]
+             "ratio": statistics.median(t) / sigmoid, "cpu_ratio": statistics.median(cpu[name]) / sigmoid_cpu,
+             "ratio_to": "sigmoid"} for name, t in times.items()]
 
 
 def first_calls(args) -> list[dict]:
@@ -140,13 +145,16 @@ def epochs(args) -> list[dict]:
         torch.manual_seed(0)
         model = FeedForward(784, 512, 10, activation=activation)
         contenders[activation] = (model, torch.optim.SGD(model.parameters(), lr=0.01))
-    times = interleaved(contenders, args.epochs,
-                        lambda pair: train_epoch(pair[0], pair[1], X, y, batch_size=64, generator=generator))
-    paired = [q / r for q, r in zip(times["qt"], times["relu"])]
+    times, cpu = interleaved(contenders, args.epochs,
+                             lambda pair: train_epoch(pair[0], pair[1], X, y, batch_size=64, generator=generator))
+
+    def paired(values):
+        return statistics.median(q / r for q, r in zip(values["qt"], values["relu"]))
+
+    ratios = {"relu": (1.0, 1.0), "qt": (paired(times), paired(cpu))}
     return [{"measurement": "FeedForward 784-512-10 epoch (6,000 x 784, batch 64)", "contender": name,
-             "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t),
-             "ratio": statistics.median(paired) if name == "qt" else 1.0, "ratio_to": "relu (paired median)"}
-            for name, t in times.items()]
+             "median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t), "ratio": ratios[name][0],
+             "cpu_ratio": ratios[name][1], "ratio_to": "relu (paired median)"} for name, t in times.items()]
 
 
 def main():
@@ -163,7 +171,7 @@ def main():
 
     load_before = os.getloadavg()
     rows = elementwise(args) + first_calls(args) + epochs(args)
-    columns = ["measurement", "contender", "median_ms", "min_ms", "ratio", "ratio_to"]
+    columns = ["measurement", "contender", "median_ms", "min_ms", "ratio", "cpu_ratio", "ratio_to"]
     table = write_report("activation_speed", rows, columns,
                          extra={"n": args.n, "repeats": args.repeats, "epochs": args.epochs, "threads": args.threads,
                                 "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),

@@ -1,5 +1,6 @@
 """QTActivation: gradients against finite differences, dtypes, devices, learnable barrier, the fused kernel."""
 
+import importlib.machinery
 import math
 import os
 import subprocess
@@ -293,7 +294,7 @@ def test_fresh_processes_build_once_and_write_only_to_the_cache(fused_cpu, tmp_p
 def test_the_install_s_build_is_used_only_while_it_is_current(tmp_path, monkeypatch):
     source = tmp_path / "qt_kernel.c"
     source.write_text("/* the kernel */")
-    built = tmp_path / (cpu_kernel.PREBUILT_STEM + cpu_kernel.importlib.machinery.EXTENSION_SUFFIXES[0])
+    built = tmp_path / (cpu_kernel.PREBUILT_STEM + importlib.machinery.EXTENSION_SUFFIXES[0])
     built.write_bytes(b"")
     monkeypatch.setattr(cpu_kernel, "SOURCE", source)
     os.utime(source, (1_000_000, 1_000_000))

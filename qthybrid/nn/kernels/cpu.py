@@ -17,9 +17,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
-import importlib
 import importlib.machinery
-import math
 import os
 import platform
 import shlex
@@ -32,13 +30,15 @@ from pathlib import Path
 
 import torch
 
+from ...physics.transmission import EPS_FREE
+
 SOURCE = Path(__file__).with_name("qt_kernel.c")
 #: The extension module name the install builds (pyproject.toml, [[tool.setuptools.ext-modules]]).
 PREBUILT_STEM = "_qt_kernel"
 #: Must equal QT_KERNEL_ABI in the C source.
 ABI = 2
 #: Above this eps, T is held at its value there and dT/deps is 0, as in the float64 kernel.
-EPS_MAX = getattr(importlib.import_module("qthybrid.physics.transmission"), "EPS_FREE", math.inf)
+EPS_MAX = EPS_FREE
 _FLAGS = ("-O3", "-fno-trapping-math", "-fno-math-errno", "-fPIC", "-shared", "-pthread", "-pipe")
 _CPU_FLAGS = ("-march=native",)   # dropped if the compiler refuses it
 _COMPILE_TIMEOUT_S = 120
