@@ -3,9 +3,12 @@
 A circuit backend measures T at a grid of energies in one execution (one job);
 the curve is cached on disk, keyed by the scattering design's fingerprint, the backend
 and its options, and the library versions. Between knots T is the monotone
-cubic Hermite (PCHIP) interpolant, which torch differentiates exactly; below
-the first knot it joins (0, 0) (T = 0 for E <= 0), above the last knot it is
-held constant. ``mode="exact"`` instead simulates every distinct input value
+cubic Hermite (PCHIP) interpolant, which torch differentiates exactly. Below
+the lowest energy the simulation's box can measure, T follows the rectangular
+barrier's threshold law T = eps / (eps + b), T proportional to eps as eps -> 0
+(exact up to the slow variation of (sinh u / u)^2, 0.6 % in b for the paper's
+g = 0.5), with b fixed by the lowest simulated knot; T = 0 for E <= 0. Above the
+last knot T is held constant. ``mode="exact"`` instead simulates every distinct input value
 (small tensors only), with gradients from central differences in the same sweep.
 """
 
@@ -27,6 +30,8 @@ from ..physics import Barrier
 
 #: Largest eps tabulated: T is within 2e-5 of 1 beyond it for the paper's barrier.
 EPS_TABLE_MAX = 40.0
+#: Knots below the simulated range, on the threshold law (geometric down to 1e-4 of the lowest energy).
+THRESHOLD_KNOTS = 12
 #: Most distinct values ``mode="exact"`` will simulate in one call.
 EXACT_MAX_VALUES = 256
 _FD_STEP = 1e-3   # relative step of the central difference in exact mode
@@ -180,8 +185,10 @@ class TabulatedQT(nn.Module):
         if mode == "table":
             eps = np.geomspace(low * 1.02, min(high, EPS_TABLE_MAX), num_points)
             T = simulated_curve(self.backend, barrier, eps)
-            knots = np.concatenate([[0.0], eps])
-            values = np.concatenate([[0.0], T])
+            below = eps[0] * np.geomspace(1e-4, 1.0, THRESHOLD_KNOTS + 1)[:-1]
+            b = eps[0] * (1.0 / T[0] - 1.0) if T[0] > 0 else np.inf
+            knots = np.concatenate([[0.0], below, eps])
+            values = np.concatenate([[0.0], below / (below + b), T])
             self.register_buffer("knots", torch.as_tensor(knots))
             self.register_buffer("values", torch.as_tensor(values))
             self.register_buffer("slopes", torch.as_tensor(_pchip_slopes(knots, values)))
