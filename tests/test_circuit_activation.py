@@ -24,10 +24,21 @@ def private_cache(tmp_path, monkeypatch):
 def test_table_reproduces_the_backend_between_knots():
     layer = TabulatedQT("statevector", Barrier(), ampl=10.0, backend_options={"scattering": COMPACT}, num_points=24)
     knots = layer.knots.numpy()
-    midpoints = np.sqrt(knots[2:-1] * knots[3:])          # geometric midpoints of interior intervals
+    knots = knots[knots >= layer.eps_range[0]]             # the simulated knots (below: the threshold law)
+    midpoints = np.sqrt(knots[1:-1] * knots[2:])          # geometric midpoints of interior intervals
     z = torch.as_tensor(midpoints * 30.0 / 10.0)
     simulated = qthybrid.get_backend("statevector", scattering=COMPACT).transmission(midpoints * 30.0, Barrier())
     np.testing.assert_allclose(layer(z).numpy(), simulated, atol=3e-3)
+
+
+def test_below_the_simulated_range_the_table_follows_the_threshold_law():
+    """T proportional to eps at low energy, joined to the lowest simulated knot: close to the closed form."""
+    layer = TabulatedQT("statevector", Barrier(), ampl=10.0)
+    eps = np.geomspace(1e-4, 0.06, 12)
+    assert layer.eps_range[0] > eps.max()                  # all of these lie below the simulated range
+    z = torch.as_tensor(eps * 30.0 / 10.0)
+    np.testing.assert_allclose(layer(z).detach().numpy(), qthybrid.transmission(eps * 30.0, Barrier()),
+                               rtol=1e-2, atol=0)
 
 
 def test_table_gradient_is_the_interpolants_derivative_with_the_chain_factor():
