@@ -47,6 +47,7 @@ def _programs():
         "curve-band": CURVE.programs([6.0, 12.0]),
         "anneal-2d": [annealing_program(x[:, 0] ** 4 - 2 * x[:, 0] ** 2 + (x[:, 1] - 1) ** 2, 3, 2, 1e-2, 1e-5,
                                         25, 0.5)],
+        "hardware-chain": scattering_preset("hardware").programs([0.3, 1.0, 3.0]),
     }
 
 
@@ -79,6 +80,8 @@ def check_contract(name: str) -> None:
         assert isinstance(outcome, ProgramResult) and outcome.shots is None
         assert outcome.probabilities.shape == (program.batch_size, program.num_outcomes)
         np.testing.assert_allclose(outcome.probabilities.sum(axis=1), 1.0, atol=1e-9)
+        (chain,) = backend.execute(PROGRAMS["hardware-chain"])
+        assert chain.probabilities.shape == (3, PROGRAMS["hardware-chain"][0].num_outcomes)
         with pytest.raises(TypeError, match="SplitOperatorProgram"):
             backend.execute(["not a program"])
     else:

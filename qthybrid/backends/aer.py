@@ -10,10 +10,15 @@ starts from it (``set_statevector``); the chunks of all programs advance togethe
 one ``run`` per round. Exact probabilities come from ``save_probabilities``; with
 ``shots`` the readout qubits are measured.
 
+Chain programs (the ``hardware`` preset) are one parameterised circuit per
+program (:func:`qthybrid.circuits.chain.build_chain_circuit`).
+
 Noise rehearsal: ``noise_backend="fake_torino"`` (any fake backend of
-``qiskit_ibm_runtime.fake_provider``) transpiles the gate-level circuits for
-that device and simulates its noise model (density matrix, exact expectation
-values under noise; shots sample it).
+``qiskit_ibm_runtime.fake_provider``) runs the one noisy path of
+:mod:`qthybrid.backends.noisy`: transpiled for that device as submission does,
+sampled (``shots``, default 10,000) under the noise of the qubits used, readout
+errors included; chain programs are mitigated (``mitigation="auto"``: symmetry
+post-selection, mthree readout correction, mitiq zero-noise extrapolation).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import warnings
 import numpy as np
 
 from ..programs import ProgramResult
-from .base import Capabilities, ProgramBackend, checked_programs
+from ..programs.chain import ChainProgram
+from .base import Capabilities, ProgramBackend, checked_programs, split_by_type
 from .memory import check_memory, release_memory
 from .options import Option, one_of
 
@@ -109,12 +115,10 @@ class AerBackend(ProgramBackend):
             return "GPU" if has_gpu else "CPU"
         return options.device
 
-    def _simulator(self, options, noisy_device=None):
+    def _simulator(self, options):
         from qiskit_aer import AerSimulator
 
         settings = {"max_parallel_experiments": 0, **options.simulator_options}
-        if noisy_device is not None:
-            return AerSimulator.from_backend(noisy_device, method="density_matrix", **settings)
         return AerSimulator(method="statevector", device=self._device(options), **settings)
 
     # Execution ------------------------------------------------------------------------------
@@ -122,6 +126,8 @@ class AerBackend(ProgramBackend):
         options = self._options.replace(**overrides)
         programs = checked_programs(programs)
         started = time.perf_counter()
+        if any(isinstance(program, ChainProgram) for program in programs):
+            return self._execute_by_type(programs, options, overrides)
         if options.noise_backend is not None:
             return self._execute_noisy(programs, options, started)
         budget = self.memory_budget_bytes(options)
@@ -195,6 +201,67 @@ class AerBackend(ProgramBackend):
         return [ProgramResult(probabilities[index], shots=options.shots, metadata=metadata)
                 for index in range(len(programs))]
 
+    def _execute_by_type(self, programs, options, overrides) -> list:
+        """Chain programs here, the split-operator ones through the path above; results in the given order."""
+        split, chains = split_by_type(programs)
+        results = [None] * len(programs)
+        for index, result in zip(chains, self._execute_chains([programs[i] for i in chains], options)):
+            results[index] = result
+        if split:
+            plain = getattr(AerBackend.execute, "__wrapped__", AerBackend.execute)
+            for index, result in zip(split, plain(self, [programs[i] for i in split], **overrides)):
+                results[index] = result
+        return results
+
+    def _execute_chains(self, programs, options) -> list:
+        """Chain programs: exact probabilities or shots on AerSimulator; under noise the mitigated device path."""
+        from qiskit import transpile
+
+        from ..circuits.chain import build_chain_circuit, outcomes_from_bit_probabilities
+        from ..programs.chain import site_outcomes
+
+        if options.noise_backend is not None:
+            from .noisy import Mitigation, run_chain_programs
+
+            mitigation = Mitigation.from_option(options.mitigation, options.zne_scale_factors,
+                                                options.zne_extrapolation)
+            return run_chain_programs(programs, options.noise_backend, options.shots, options.seed, mitigation,
+                                      self.memory_budget_bytes(options))
+        started = time.perf_counter()
+        simulator = self._simulator(options)
+        run_options = {"shots": options.shots or 1}
+        if options.seed is not None:
+            run_options["seed_simulator"] = options.seed
+        results = []
+        for program in programs:
+            check_memory(16 * 2**program.num_qubits * program.batch_size * 4, self.memory_budget_bytes(options),
+                         f"{program.batch_size} statevector(s) of {program.num_qubits} qubits", "use fewer sites")
+            built = build_chain_circuit(program, measure=options.shots is not None)
+            if options.shots is None:
+                from qiskit_aer.library import SaveProbabilities
+
+                built.circuit.append(SaveProbabilities(program.num_qubits, label="probabilities"),
+                                     range(program.num_qubits))
+            binds = built.parameter_binds(program)
+            # XX+YY rotations in Aer's gates (fixed angles; the parameters stay on single-qubit phases, so
+            # Aer's mis-binding of parameterised controlled gates, qiskit-aer#2403, cannot occur)
+            circuit = transpile(built.circuit, simulator, optimization_level=0)
+            job = simulator.run([circuit], parameter_binds=[binds] if binds else None, **run_options)
+            result = job.result()
+            if not result.success:
+                raise RuntimeError(f"Aer job {job.job_id()} failed: {result.status}")
+            values = np.empty((program.batch_size, program.num_outcomes))
+            for row in range(program.batch_size):
+                if options.shots is None:
+                    values[row] = outcomes_from_bit_probabilities(result.data(row)["probabilities"],
+                                                                  program.num_sites)
+                else:
+                    values[row] = site_outcomes(result.get_counts(row), program.num_sites) / options.shots
+            results.append(ProgramResult(values, shots=options.shots, metadata={
+                "job_ids": [job.job_id()], "device": simulator.options.device, "method": simulator.options.method,
+                "seconds": time.perf_counter() - started}))
+        return results
+
     def _build(self, program, options, start, stop, state):
         from ..circuits import build_circuit
 
@@ -216,9 +283,6 @@ class AerBackend(ProgramBackend):
 
     # Noise rehearsal -------------------------------------------------------------------------
     def _execute_noisy(self, programs, options, started) -> list:
-        from qiskit import transpile
-
-        from ..circuits import build_circuit
         from ..circuits.devices import fake_backend
 
         device = fake_backend(options.noise_backend)
@@ -232,36 +296,9 @@ class AerBackend(ProgramBackend):
                                  f"{program.name!r} needs {program.num_qubits}")
             check_memory(16 * 4**program.num_qubits * 3, self.memory_budget_bytes(options),
                          f"the density matrix of {program.num_qubits} qubits", "use fewer qubits")
-        simulator = self._simulator(options, device)
-        run_options = {"shots": options.shots or 1}
-        if options.seed is not None:
-            run_options["seed_simulator"] = options.seed
-        circuits, binds, built_all = [], [], []
-        for program in programs:
-            built = build_circuit(program, form="gates", readout="none" if options.shots is None else "measure",
-                                  preparation="state_preparation")
-            mapped = transpile(built.circuit, simulator, optimization_level=1, seed_transpiler=options.seed or 0)
-            if options.shots is None:
-                from qiskit_aer.library import SaveProbabilities
+        # The one noisy path (qthybrid.backends.noisy): the same transpilation as submission and qiskit.remote,
+        # sampled with the device's readout errors on the patch of qubits the circuit uses.
+        from .noisy import run_split_operator_programs
 
-                layout = mapped.layout.final_index_layout()
-                mapped.append(SaveProbabilities(len(built.measured_qubits), label="probabilities"),
-                              [layout[q] for q in built.measured_qubits])
-            circuits.append(mapped)
-            binds.append(built.parameter_binds(program))
-            built_all.append(built)
-        job = simulator.run(circuits, parameter_binds=binds if any(binds) else None, **run_options)
-        result = job.result()
-        if not result.success:
-            raise RuntimeError(f"Aer job {job.job_id()} failed: {result.status}")
-        results, experiment = [], 0
-        metadata = {"job_ids": [job.job_id()], "runs": 1, "circuits": len(circuits), "form": "gates",
-                    "device": simulator.options.device, "method": simulator.options.method,
-                    "noise_backend": options.noise_backend, "seconds": time.perf_counter() - started}
-        for program, built in zip(programs, built_all):
-            values = np.empty((program.batch_size, program.num_outcomes))
-            for row in range(program.batch_size):
-                values[row] = self._outcomes(result, experiment, built, program, options)
-                experiment += 1
-            results.append(ProgramResult(values, shots=options.shots, metadata=metadata))
-        return results
+        return run_split_operator_programs(programs, options.noise_backend, options.shots, options.seed,
+                                           self.memory_budget_bytes(options))

@@ -22,8 +22,9 @@ import numpy as np
 
 from .._arrays import as_float_array, check_finite
 from ..physics import Barrier
-from ..programs import PRESETS, SWEEPS, SplitOperatorProgram, scattering_preset
+from ..programs import PRESETS, SWEEPS, ChainProgram, SplitOperatorProgram, scattering_preset
 from .memory import default_memory_budget_mb
+from .noisy import EXTRAPOLATIONS, MITIGATIONS, mitigation_ok, scale_factors_ok
 from .options import Option, Options, one_of, optional_positive_int
 
 
@@ -105,19 +106,30 @@ def checked_energies(energies) -> np.ndarray:
     return energies
 
 
+#: The program types every program backend executes.
+PROGRAM_TYPES = (SplitOperatorProgram, ChainProgram)
+
+
 def checked_programs(programs) -> list:
-    """``programs`` as a list of SplitOperatorProgram (a single program is accepted)."""
-    if isinstance(programs, SplitOperatorProgram):
+    """``programs`` as a list of SplitOperatorProgram or ChainProgram (a single program is accepted)."""
+    if isinstance(programs, PROGRAM_TYPES):
         return [programs]
     try:
         programs = list(programs)
     except TypeError:
-        raise TypeError(f"programs must be a SplitOperatorProgram or a sequence of them, "
+        raise TypeError(f"programs must be a SplitOperatorProgram, a ChainProgram or a sequence of them, "
                         f"got {type(programs).__name__}") from None
     for program in programs:
-        if not isinstance(program, SplitOperatorProgram):
-            raise TypeError(f"programs must hold qthybrid.programs.SplitOperatorProgram, got {type(program).__name__}")
+        if not isinstance(program, PROGRAM_TYPES):
+            raise TypeError(f"programs must hold qthybrid.programs.SplitOperatorProgram or ChainProgram, "
+                            f"got {type(program).__name__}")
     return programs
+
+
+def split_by_type(programs) -> tuple[list, list]:
+    """(indices of the split-operator programs, indices of the chain programs)."""
+    chains = [i for i, program in enumerate(programs) if isinstance(program, ChainProgram)]
+    return [i for i in range(len(programs)) if i not in chains], chains
 
 
 def _design_ok(value) -> bool:
@@ -133,7 +145,7 @@ class ProgramBackend(Backend):
 
     Options every program backend declares:
 
-    * ``preset``: the reference scattering design (``accurate`` or ``nisq``);
+    * ``preset``: the reference scattering design (``accurate``, ``nisq`` or ``hardware``);
     * ``sweep``: ``auto`` (whole-curve bands where the preset is accurate, else per-energy
       packets), ``curve`` or ``packets``;
     * ``scattering``: an explicit design (PacketScattering, CurveScattering) instead of the preset;
@@ -142,6 +154,8 @@ class ProgramBackend(Backend):
     * ``max_memory_mb``: the memory the execution may hold (MB); None for
       min(1024, a quarter of the available memory). Work that cannot fit is refused
       before it starts; long evolutions are chunked to fit.
+    * ``mitigation``, ``zne_scale_factors``, ``zne_extrapolation``: error mitigation of noisy
+      executions (see :mod:`qthybrid.backends.noisy`).
     """
 
     capabilities = Capabilities(exact=True, shots=True, programs=True)
@@ -157,6 +171,11 @@ class ProgramBackend(Backend):
             "seed": Option(None, lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
                            "None or an int >= 0"),
             "max_memory_mb": Option(None, _memory_ok, "None (automatic) or an int >= 16 (MB)"),
+            "mitigation": Option("auto", mitigation_ok, "'auto' (every mitigation the program allows, under noise), "
+                                                        f"'none', or a list from {', '.join(map(repr, MITIGATIONS))}"),
+            "zne_scale_factors": Option((1.0, 2.0, 3.0), scale_factors_ok,
+                                        "increasing noise scale factors starting at 1, e.g. (1, 2, 3)"),
+            "zne_extrapolation": Option("linear", one_of(*EXTRAPOLATIONS), f"one of {', '.join(map(repr, EXTRAPOLATIONS))}"),
         }
 
     def memory_budget_bytes(self, options) -> int:
@@ -193,4 +212,4 @@ class ProgramBackend(Backend):
 
 
 __all__ = ["Backend", "ProgramBackend", "Capabilities", "TransmissionResult", "checked_energies",
-           "checked_programs"]
+           "checked_programs", "split_by_type", "PROGRAM_TYPES"]

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ..programs import ProgramResult
+from ..programs.chain import ChainProgram
 from .base import Capabilities, ProgramBackend, checked_programs
 from .memory import check_memory
 from .options import Option, one_of
@@ -117,6 +118,9 @@ class PennyLaneBackend(ProgramBackend):
             device_kwargs.setdefault("seed", options.seed)
         return make_device(options.device, num_qubits, **device_kwargs)
 
+    def _execute_chain(self, program, options, started) -> ProgramResult:
+        return _chain_execute(self, program, options, started)
+
     def qnode(self, program, options=None, start_step: int = 0, stop_step: int | None = None, final=True):
         """The QNode ``circuit(kicks, start_state) -> probabilities`` (or the state of a non-final chunk)."""
         import pennylane as qml
@@ -145,6 +149,9 @@ class PennyLaneBackend(ProgramBackend):
         can_chunk = options.device.startswith(STATE_DEVICES)
         results = []
         for program in programs:
+            if isinstance(program, ChainProgram):
+                results.append(self._execute_chain(program, options, started))
+                continue
             check_memory(program.statevector_bytes() * 4, budget,
                          f"{program.batch_size} statevector(s) on {program.num_qubits} qubits",
                          "use fewer qubits or a smaller sweep")
@@ -169,6 +176,41 @@ class PennyLaneBackend(ProgramBackend):
                                          metadata={"device": options.device, "form": options.form,
                                                    "seconds": time.perf_counter() - started}))
         return results
+
+
+def _chain_execute(backend, program, options, started) -> ProgramResult:
+    """A chain program, one QNode call per potential row; probabilities over every wire -> the n + 1 outcomes.
+
+    On ``qiskit.remote`` the circuit is transpiled as every noisy path does
+    (:func:`qthybrid.circuits.layout.device_transpile_options`: the device's best line of
+    qubits, the same optimisation level and seed) unless ``device_kwargs`` says otherwise.
+    """
+    import pennylane as qml
+
+    from ..circuits.chain import chain_operations, outcomes_from_bit_probabilities
+
+    n = program.num_qubits
+    check_memory(16 * 2**n * 4, backend.memory_budget_bytes(options), f"a statevector on {n} qubits",
+                 "use fewer sites")
+    if options.device == "qiskit.remote" and "backend" in options.device_kwargs:
+        from ..circuits.layout import device_transpile_options
+
+        transpile_options = device_transpile_options(options.device_kwargs["backend"], program)
+        options = options.replace(device_kwargs={**transpile_options, **options.device_kwargs})
+    device = backend.device(n, options)
+    wires = list(reversed(range(n)))        # qml.probs is big-endian: bit j of the index is then wire j
+
+    @qml.qnode(device)
+    def circuit(row):
+        for op in chain_operations(program, program.potential[row]):
+            qml.apply(op)
+        return qml.probs(wires=wires)
+
+    circuit = qml_set_shots(circuit, options.shots)
+    values = np.array([outcomes_from_bit_probabilities(np.asarray(circuit(row), dtype=float), n)
+                       for row in range(program.batch_size)])
+    return ProgramResult(values, shots=options.shots, metadata={"device": options.device,
+                                                                "seconds": time.perf_counter() - started})
 
 
 def qml_set_shots(circuit, shots):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..programs import ProgramResult
 from ..programs.split_operator import signed_indices
-from .base import Capabilities, ProgramBackend, checked_programs
+from .base import Capabilities, ProgramBackend, checked_programs, split_by_type
 from .memory import check_memory
 from .options import Option, one_of, positive_int
 
@@ -79,7 +79,11 @@ class StatevectorBackend(ProgramBackend):
         programs = checked_programs(programs)
         started = time.perf_counter()
         probabilities = [None] * len(programs)
-        for group in evolution_groups(programs):
+        split, chains = split_by_type(programs)
+        for index in chains:       # one particle: exact in the single-excitation subspace (n amplitudes)
+            probabilities[index] = programs[index].exact_probabilities()
+        for group in evolution_groups([programs[i] for i in split]):
+            group = [split[i] for i in group]
             for index, value in zip(group, self._evolve_group([programs[i] for i in group], options)):
                 probabilities[index] = value
         rng = np.random.default_rng(options.seed)

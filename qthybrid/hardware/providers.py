@@ -35,7 +35,7 @@ import numpy as np
 from .journal import JobJournal, JobRecord, JournalError
 
 if TYPE_CHECKING:   # annotations only: the journal and its errors import without the program layer
-    from ..programs import PacketScattering
+    from ..programs import ChainScattering, PacketScattering
 
 log = logging.getLogger(__name__)
 
@@ -120,21 +120,56 @@ def _without_secrets(text: str) -> str:
     return text
 
 
-def _sweep_circuits(design: PacketScattering, eps):
-    """Gate-level measured circuits, one per program (step count), with the kicks to bind to each and the
-    indices of the energies they measure."""
-    from ..circuits import build_circuit
-    from ..programs import PacketScattering
+def _sweep_circuits(design, eps):
+    """Measured circuits, one per program (with its parameter rows), and how to read their counts back.
 
+    Returns ``(groups, readout)``: groups of (parametric circuit, parameter rows of shape (batch, parameters)
+    in the circuit's parameter order, indices of the energies they measure), and the readout that
+    :func:`_transmission_from_counts` needs (journaled, so a later process can finish the job).
+    """
+    from ..programs import ChainScattering, PacketScattering
+
+    if isinstance(design, ChainScattering):
+        from ..circuits.chain import build_chain_circuit
+
+        (program,) = design.programs(eps)
+        built = build_chain_circuit(program)
+        order = [site for site, _ in sorted(built.parameters.items(), key=lambda item: item[1].name)]
+        rows = program.potential[:, order]
+        readout = {"kind": "chain", "num_sites": program.num_sites, "barrier_site": design.barrier_site}
+        return [(built.circuit, rows, np.arange(len(eps)), program)], readout
     if not isinstance(design, PacketScattering):
-        raise ValueError(f"submission measures one packet per energy: give a PacketScattering design "
-                         f"(preset 'nisq', or scattering_preset('accurate', sweep='packets')), got "
-                         f"{type(design).__name__}")
+        raise ValueError(f"submission measures one packet per energy or the hardware chain: give a PacketScattering "
+                         f"design (preset 'nisq', or scattering_preset('accurate', sweep='packets')) or the "
+                         f"'hardware' preset's ChainScattering, got {type(design).__name__}")
+    from ..circuits import build_circuit
+
     groups = []
     for program, (_, indices) in zip(design.programs(eps), design.schedule(eps).groups()):
         built = build_circuit(program, form="gates", readout="measure", preparation="state_preparation")
-        groups.append((built, program.kicks[:, 0], indices))
-    return groups
+        groups.append((built.circuit, program.kicks[:, :1], indices, program))
+    return groups, {"kind": "packet"}
+
+
+def _transmission_from_counts(counts: list, parameters: dict) -> tuple[np.ndarray, np.ndarray]:
+    """T and its standard error per energy (order of eps) from the counts of each circuit, as journaled."""
+    from ..programs.chain import site_outcomes
+
+    shots = parameters["shots"]
+    readout = parameters.get("readout", {"kind": "packet"})
+    if readout["kind"] == "chain":
+        n, barrier = readout["num_sites"], readout["barrier_site"]
+        outcomes = np.array([site_outcomes(c, n) for c in counts])
+        kept = outcomes[:, :n].sum(axis=1)
+        T_sorted = outcomes[:, barrier + 1:n].sum(axis=1) / np.maximum(kept, 1)   # post-selected on one excitation
+        error_sorted = np.sqrt(T_sorted * (1 - T_sorted) / np.maximum(kept, 1))
+    else:
+        T_sorted = np.array([c.get("1", 0) / shots for c in counts])
+        error_sorted = np.sqrt(T_sorted * (1 - T_sorted) / shots)
+    T, stderr = np.empty(len(counts)), np.empty(len(counts))
+    order = np.asarray(parameters["order"])
+    T[order], stderr[order] = T_sorted, error_sorted                     # back to the order of eps
+    return T, stderr
 
 
 @dataclass
@@ -148,38 +183,47 @@ class PreparedSubmission:
     payload: list
     order: np.ndarray
     cost: SubmissionCost
+    readout: dict
 
 
-def prepare(program: PacketScattering, eps, target: str, shots: int = 1000) -> PreparedSubmission:
-    """Transpile the sweep for ``target`` and work out its cost; sends nothing."""
+def prepare(program, eps, target: str, shots: int = 1000) -> PreparedSubmission:
+    """Transpile the sweep of the design ``program`` (PacketScattering or the hardware preset's
+    ChainScattering) for ``target`` and work out its cost; sends nothing.
+
+    IBM targets are transpiled by :func:`qthybrid.circuits.layout.transpile_for_device`, the
+    transpilation Aer's noise rehearsal and PennyLane's ``qiskit.remote`` use too.
+    """
     if not (isinstance(shots, int) and shots >= 1):
         raise ValueError(f"shots must be an int >= 1, got {shots!r}")
     provider, backend_name = _parse_target(target)
-    groups = _sweep_circuits(program, np.asarray(eps, dtype=float))
-    order = np.concatenate([indices for _, _, indices in groups])
+    groups, readout = _sweep_circuits(program, np.asarray(eps, dtype=float).reshape(-1))
+    order = np.concatenate([indices for _, _, indices, _ in groups])
     if provider == "ibm":
-        from qiskit.transpiler import generate_preset_pass_manager
+        from ..circuits.layout import transpile_for_device
 
         backend, local = _ibm_backend(backend_name)
-        manager = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=7)
-        payload = [(manager.run(built.circuit), momenta[:, None]) for built, momenta, _ in groups]
+        payload = [(transpile_for_device(circuit, backend, built_program), rows)
+                   for circuit, rows, _, built_program in groups]
         circuits = [circuit for circuit, _ in payload]
-        n_circuits = int(sum(len(momenta) for _, momenta in payload))
-        two_qubit = int(sum(_two_qubit_gates(c) * len(m) for c, m in payload))
+        n_circuits = int(sum(len(rows) for _, rows in payload))
+        two_qubit = int(sum(_two_qubit_gates(c) * len(rows) for c, rows in payload))
     else:
         from ..circuits.braket_qasm import braket_native
 
         backend, local = _braket_device(backend_name)
         # Transpiled here, once, so the cost shown is that of the circuits actually sent.
-        payload = [braket_native(built.circuit.assign_parameters({built.kick_parameters[0]: float(k0)}))
-                   for built, momenta, _ in groups for k0 in momenta]
+        payload = []
+        for circuit, rows, _, _ in groups:
+            parameters = sorted(circuit.parameters, key=lambda p: p.name)
+            payload += [braket_native(circuit.assign_parameters(dict(zip(parameters, map(float, row)))))
+                        for row in rows]
         circuits = payload
         n_circuits = len(payload)
         two_qubit = int(sum(_two_qubit_gates(c) for c in circuits))
-    cost = SubmissionCost(provider=provider, backend=backend_name, qubits=program.num_qubits,
+    cost = SubmissionCost(provider=provider, backend=backend_name, qubits=groups[0][3].num_qubits,
                           max_depth=max(c.depth() for c in circuits), two_qubit_gates=two_qubit,
                           shots=shots, circuits=n_circuits)
-    return PreparedSubmission(provider, backend_name, backend, local, payload, order, cost)
+    return PreparedSubmission(provider, backend_name, backend, local, payload, order, cost, readout)
 
 
 # Braket --------------------------------------------------------------------------------------------
@@ -209,7 +253,7 @@ def _braket_program(native):
 
 
 # Submitting and fetching -------------------------------------------------------------------------
-def submit(program: PacketScattering, eps, target: str, shots: int = 1000, *, journal: JobJournal | None = None,
+def submit(program: PacketScattering | ChainScattering, eps, target: str, shots: int = 1000, *, journal: JobJournal | None = None,
            confirm=None, wait: bool = False) -> JobRecord | None:
     """Send one energy sweep to ``target`` as one job and journal it.
 
@@ -229,7 +273,7 @@ def submit(program: PacketScattering, eps, target: str, shots: int = 1000, *, jo
     if confirm is not None and not confirm(prepared.cost):
         return None
     parameters = {"eps": eps.tolist(), "shots": shots, "order": prepared.order.tolist(),
-                  "cost": asdict(prepared.cost), "local": prepared.local}
+                  "cost": asdict(prepared.cost), "local": prepared.local, "readout": prepared.readout}
     provisional = journal.record_sending(prepared.provider, prepared.backend_name, program.fingerprint(),
                                          parameters, durable=not prepared.local)
     try:
@@ -273,15 +317,15 @@ def _store_result(journal: JobJournal, job_id: str, provider: str, job, paramete
             result = job.result()
             counts = [counts for pub in result for counts in _pub_counts(pub)]
         else:
-            counts = [dict(result.measurement_counts) for result in job.results()]
+            # Braket writes the first measured qubit leftmost; Qiskit (and the readout) rightmost.
+            counts = [{bits[::-1]: count for bits, count in result.measurement_counts.items()}
+                      for result in job.results()]
     except Exception as exc:
         journal.record_result(job_id, "failed", {"error": f"{type(exc).__name__}: {_without_secrets(str(exc))}"})
         raise
-    shots = parameters["shots"]
-    T = np.empty(len(counts))
-    T[np.asarray(parameters["order"])] = [c.get("1", 0) / shots for c in counts]   # back to the order of eps
-    journal.record_result(job_id, "done", {"transmission": T.tolist(),
-                                           "stderr": np.sqrt(T * (1 - T) / shots).tolist(), "shots": shots})
+    T, stderr = _transmission_from_counts(counts, parameters)
+    journal.record_result(job_id, "done", {"transmission": T.tolist(), "stderr": stderr.tolist(),
+                                           "shots": parameters["shots"]})
 
 
 def _pub_counts(pub_result):

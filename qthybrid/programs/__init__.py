@@ -6,10 +6,12 @@ their probabilities back into T(E).
 """
 
 from .annealing import annealing_program, check_annealing_size, grid_axes, grid_points
+from .chain import ChainProgram, ChainScattering, site_outcomes
 from .scattering import (PRESETS, SWEEPS, Band, CurveScattering, EnergySchedule, PacketScattering,
                          scattering_preset)
 from .split_operator import ProgramResult, Readout, SplitOperatorProgram, signed_indices
 
-__all__ = ["SplitOperatorProgram", "Readout", "ProgramResult", "signed_indices", "PacketScattering",
+__all__ = ["SplitOperatorProgram", "ChainProgram", "ChainScattering", "site_outcomes",
+           "Readout", "ProgramResult", "signed_indices", "PacketScattering",
            "CurveScattering", "Band", "EnergySchedule", "scattering_preset", "PRESETS", "SWEEPS",
            "annealing_program", "check_annealing_size", "grid_axes", "grid_points"]

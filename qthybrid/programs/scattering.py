@@ -513,7 +513,7 @@ class CurveScattering(_BarrierBox):
 
 
 # Presets ---------------------------------------------------------------------------------------------
-PRESETS = ("accurate", "nisq")
+PRESETS = ("accurate", "nisq", "hardware")
 SWEEPS = ("auto", "curve", "packets")
 
 _NISQ_NOTE = ("the nisq preset is for hardware rehearsal: its packet fills a 6-qubit box, so T is a coarse "
@@ -530,11 +530,20 @@ def scattering_preset(name: str = "accurate", g: float = 0.5, sweep: str = "auto
     * ``nisq``: 6 qubits, 4 barrier points, dt = 0.2 and at most 20 Trotter steps
       (eps >= 0.25), per-energy packets only; for hardware rehearsal. The packet
       fills the tiny box, so T differs from the analytic value by up to ~0.3.
+    * ``hardware``: one particle on a 9-qubit chain (:class:`~qthybrid.programs.chain.ChainScattering`),
+      ~60 XX+YY rotations (~120 two-qubit gates on IBM Heron); every energy is one batch row.
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
     if sweep not in SWEEPS:
         raise ValueError(f"sweep must be one of {', '.join(map(repr, SWEEPS))}, got {sweep!r}")
+    if name == "hardware":
+        if sweep == "curve":
+            raise ValueError("the hardware preset measures one energy per batch row of one chain circuit: use "
+                             "sweep='packets' (or 'auto')")
+        from .chain import ChainScattering
+
+        return ChainScattering(g=g)
     if name == "accurate":
         m = max(4, 2 ** math.ceil(math.log2(g / _DX_TARGET)))
         if sweep == "packets":
