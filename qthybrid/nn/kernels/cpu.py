@@ -5,10 +5,9 @@ install`` builds it (``_qt_kernel*.so`` beside the source, with one clone of
 the loop per x86-64 level; an optional extension, so an install without a
 compiler still succeeds). Where that build is missing or older than the
 source, the first use compiles it for this CPU (about 0.6 s of CPU) into the
-cache directory
-(``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by the source, the
-compiler and the CPU, and later processes load it from there; nothing is
-written anywhere else. Without either, or with ``QTHYBRID_FUSED_KERNEL=0``,
+cache directory (``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by
+the source, the compiler and the CPU, and later processes load it from there;
+nothing is written anywhere else. Without either, or with ``QTHYBRID_FUSED_KERNEL=0``,
 :func:`library` returns None and the activation keeps the torch path.
 """
 
@@ -30,15 +29,13 @@ from pathlib import Path
 
 import torch
 
-from ...physics.transmission import EPS_FREE
+from ...physics.transmission import EPS_FREE   # above it T is held and dT/deps is 0, as there
 
 SOURCE = Path(__file__).with_name("qt_kernel.c")
 #: The extension module name the install builds (pyproject.toml, [[tool.setuptools.ext-modules]]).
 PREBUILT_STEM = "_qt_kernel"
 #: Must equal QT_KERNEL_ABI in the C source.
 ABI = 2
-#: Above this eps, T is held at its value there and dT/deps is 0, as in the float64 kernel.
-EPS_MAX = EPS_FREE
 _FLAGS = ("-O3", "-fno-trapping-math", "-fno-math-errno", "-fPIC", "-shared", "-pthread", "-pipe")
 _CPU_FLAGS = ("-march=native",)   # dropped if the compiler refuses it
 _COMPILE_TIMEOUT_S = 120
@@ -125,7 +122,7 @@ def _bind(library: ctypes.CDLL) -> ctypes.CDLL:
         function.argtypes, function.restype = argtypes, None
     library.qt_kernel_abi.restype = ctypes.c_int
     if library.qt_kernel_abi() != ABI:
-        raise OSError(f"cached kernel has ABI {library.qt_kernel_abi()}, expected {ABI}")
+        raise OSError(f"{library._name} has ABI {library.qt_kernel_abi()}, expected {ABI}")
     return library
 
 
@@ -161,15 +158,11 @@ def library() -> ctypes.CDLL | None:
         return None
 
 
-def _threads() -> int:
-    return torch.get_num_threads()
-
-
 def transmission(z: torch.Tensor, ampl: float, V0, g) -> torch.Tensor:
     """T(ampl z / V0) for a contiguous float32 CPU tensor ``z``; ``V0`` (eV) and ``g`` numbers or 0-d tensors."""
     T = torch.empty_like(z)
-    library().qt_transmission(z.data_ptr(), T.data_ptr(), z.numel(), ampl / float(V0), float(g), EPS_MAX,
-                              _threads())
+    library().qt_transmission(z.data_ptr(), T.data_ptr(), z.numel(), ampl / float(V0), float(g), EPS_FREE,
+                              torch.get_num_threads())
     return T
 
 
@@ -178,7 +171,7 @@ def transmission_and_slope(z: torch.Tensor, ampl: float, V0, g, chain_numerator:
     T, slope = torch.empty_like(z), torch.empty_like(z)
     V0 = float(V0)
     library().qt_transmission_and_slope(z.data_ptr(), T.data_ptr(), slope.data_ptr(), z.numel(), ampl / V0,
-                                        float(g), chain_numerator / V0, EPS_MAX, _threads())
+                                        float(g), chain_numerator / V0, EPS_FREE, torch.get_num_threads())
     return T, slope
 
 
@@ -187,5 +180,5 @@ def input_gradient(z: torch.Tensor, grad: torch.Tensor, ampl: float, V0, g, chai
     out = torch.empty_like(z)
     V0 = float(V0)
     library().qt_input_gradient(z.data_ptr(), grad.data_ptr(), out.data_ptr(), z.numel(), ampl / V0, float(g),
-                                chain_numerator / V0, EPS_MAX, _threads())
+                                chain_numerator / V0, EPS_FREE, torch.get_num_threads())
     return out

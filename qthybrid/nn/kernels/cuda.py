@@ -16,7 +16,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .cpu import EPS_MAX
+from ...physics.transmission import EPS_FREE
 
 _BLOCK = 1024
 
@@ -87,7 +87,7 @@ def _params(z: torch.Tensor, ampl: float, V0, g, chain_numerator: float) -> torc
     """(ampl/V0, chain_numerator/V0, g, eps_max) as a float64 tensor on z's device, without a host sync."""
     V0 = torch.as_tensor(V0, dtype=torch.float64, device=z.device).detach()
     g = torch.as_tensor(g, dtype=torch.float64, device=z.device).detach()
-    return torch.stack((ampl / V0, chain_numerator / V0, g, torch.full_like(g, EPS_MAX)))
+    return torch.stack((ampl / V0, chain_numerator / V0, g, torch.full_like(g, EPS_FREE)))
 
 
 def _launch(z, grad, t, out, params, write_t, write_slope, times_grad):
