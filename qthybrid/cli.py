@@ -1,7 +1,8 @@
 """The ``qthybrid`` command (argparse; every heavy import happens inside a subcommand).
 
-    qthybrid run CONFIG.toml [--out DIR] [--resume] [--quiet]
-    qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR] [--quiet]
+    qthybrid run CONFIG.toml [--out DIR] [--resume] [--quiet] [--executor local|ray] [--ray-address ADDRESS]
+    qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR] [--resume]
+                     [--quiet] [--executor local|ray] [--ray-address ADDRESS] [--cpus-per-task N]
     qthybrid curve [--backends analytic,statevector,aer] [--preset accurate] [--energies ...]
     qthybrid config schema | qthybrid config check CONFIG.toml
     qthybrid circuits export [--dir circuits]
@@ -68,9 +69,16 @@ def _warn_inaccurate_preset(preset: str, circuit_backends: list[str]) -> None:
               f"use preset = \"accurate\" for results")
 
 
+def _check_executor(args) -> None:
+    if args.executor == "local" and (args.ray_address is not None or args.cpus_per_task is not None):
+        raise ValueError(f"{'--ray-address' if args.ray_address is not None else '--cpus-per-task'} needs "
+                         f"--executor ray")
+
+
 def cmd_run(args) -> int:
     from qthybrid.experiments import load, run
 
+    _check_executor(args)
     config = load(args.config)
     if args.resume and not args.out:
         raise ValueError("--resume needs --out (the run directory to continue)")
@@ -82,7 +90,13 @@ def cmd_run(args) -> int:
     progress.message(f"qthybrid run: {experiment['name']} ({experiment['model']} on {experiment['data']}), "
                      f"{len(experiment['seeds'])} seed(s) x {experiment['epochs']} epochs -> {out}")
     try:
-        final = run(config, out, resume=args.resume, progress=progress)
+        if args.executor == "ray":
+            from qthybrid.experiments.sweep import run_on_ray
+
+            final = run_on_ray(config, out, resume=args.resume, progress=progress, address=args.ray_address,
+                               cpus_per_task=args.cpus_per_task)
+        else:
+            final = run(config, out, resume=args.resume, progress=progress)
     finally:
         progress.close()
     metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
@@ -101,7 +115,10 @@ def cmd_compare(args) -> int:
     from qthybrid.experiments import compare, load
     from qthybrid.experiments.compare import table
 
+    _check_executor(args)
     config = load(args.config)
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out (the comparison folder to continue)")
     out = _run_dir(config, args.out, "compare")
     backends, baselines = args.backends.split(","), [b for b in args.baselines.split(",") if b]
     _warn_inaccurate_preset(config["activation"]["preset"], [b for b in backends if b.partition(":")[0] != "analytic"])
@@ -112,7 +129,8 @@ def cmd_compare(args) -> int:
                      f"{len(names)} variants ({', '.join(names)}) x {len(experiment['seeds'])} seed(s) x "
                      f"{experiment['epochs']} epochs -> {out}")
     try:
-        rows = compare(config, backends, baselines, out, progress=progress)
+        rows = compare(config, backends, baselines, out, progress=progress, resume=args.resume,
+                       executor=args.executor, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task)
     finally:
         progress.close()
     _emit(args, {"run_dir": str(out), "rows": rows, "report": str(out / "compare.html")},
@@ -335,6 +353,30 @@ def _add_quiet(parser) -> None:
                         help="print no progress lines, only the result (errors and warnings still show)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _add_executor(parser) -> None:
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="local: one seed after the other in this process; ray: every variant and seed a Ray "
+                             "task (pip install 'qthybrid[distributed]'), same files and metrics "
+                             "(default: %(default)s)")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="with --executor ray: the cluster to join, 'auto' (the one running on this machine) "
+                             "or HOST:PORT or ray://HOST:10001 (default: start a local Ray instance)")
+    parser.add_argument("--cpus-per-task", type=_positive_int, metavar="N",
+                        help="with --executor ray: CPUs (torch threads) per task (default: the threads of a "
+                             "local run here, so the results equal the local run's; 1 runs more tasks at once, "
+                             "with results rounded as a one-thread run's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qthybrid", description=DESCRIPTION, epilog=EPILOG, formatter_class=_FORMATTER)
     parser.add_argument("--debug", action="store_true",
@@ -351,10 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "examples:\n"
                    "  qthybrid run examples/demo.toml --out runs/demo\n"
                    "  qthybrid run examples/demo.toml --out runs/demo --resume    continue after a kill\n"
+                   "  qthybrid run examples/demo.toml --out runs/demo --executor ray   seeds as Ray tasks\n"
                    "  qthybrid --json run examples/rnn_sentiment.toml             final metrics as JSON")
     run.add_argument("config", help=config_help)
     run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<name>-run-<date>-<time>)")
     run.add_argument("--resume", action="store_true", help="continue a stopped run in --out from its checkpoint")
+    _add_executor(run)
     _add_quiet(run)
     run.set_defaults(handler=cmd_run)
 
@@ -365,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "examples:\n"
                        "  qthybrid compare examples/demo.toml --backends analytic --baselines relu\n"
                        "  qthybrid compare examples/demo.toml --backends analytic,statevector --baselines relu,tanh\n"
-                       "  qthybrid compare examples/demo.toml --backends analytic,pennylane:lightning.qubit")
+                       "  qthybrid compare examples/demo.toml --backends analytic,pennylane:lightning.qubit\n"
+                       "  qthybrid compare examples/demo.toml --backends analytic --executor ray --ray-address auto")
     compare.add_argument("config", help=config_help)
     compare.add_argument("--backends", default="analytic,statevector", metavar="LIST",
                          help="comma-separated QT activation backends: analytic, statevector, aer, pennylane or "
@@ -374,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="comma-separated classical twins: relu, tanh, sigmoid; '' for none "
                               "(default: %(default)s)")
     compare.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>-compare-<date>-<time>)")
+    compare.add_argument("--resume", action="store_true",
+                         help="continue a stopped comparison in --out: finished variants are kept, stopped ones "
+                              "continue from their checkpoints")
+    _add_executor(compare)
     _add_quiet(compare)
     compare.set_defaults(handler=cmd_compare)
 

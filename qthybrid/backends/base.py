@@ -13,6 +13,7 @@ pattern: declared once per class, validated, overridable per call.
 
 from __future__ import annotations
 
+import functools
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -140,6 +141,20 @@ def _memory_ok(value) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 16)
 
 
+def _executing(execute):
+    """``execute`` run where the ``executor`` option says: here, or spread over Ray tasks (backends.distributed)."""
+    @functools.wraps(execute)
+    def dispatch(self, programs, **overrides):
+        options = self._options.replace(**overrides)
+        if options.executor == "local":
+            return execute(self, programs, **overrides)
+        from .distributed import execute_on_ray
+
+        return execute_on_ray(self, checked_programs(programs), options)
+
+    return dispatch
+
+
 class ProgramBackend(Backend):
     """A backend that executes programs: ``transmission`` is built on ``execute``.
 
@@ -156,9 +171,18 @@ class ProgramBackend(Backend):
       before it starts; long evolutions are chunked to fit.
     * ``mitigation``, ``zne_scale_factors``, ``zne_extrapolation``: error mitigation of noisy
       executions (see :mod:`qthybrid.backends.noisy`).
+    * ``executor``: ``local``, or ``ray`` to spread each call's programs over Ray tasks on
+      ``ray_address`` (None: a new local Ray instance; "auto": the running cluster) in
+      ``ray_tasks`` tasks (None: one per CPU, or GPU, of the cluster); see
+      :mod:`qthybrid.backends.distributed`.
     """
 
     capabilities = Capabilities(exact=True, shots=True, programs=True)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "execute" in cls.__dict__:     # the one dispatch point of the executor option
+            cls.execute = _executing(cls.__dict__["execute"])
 
     @classmethod
     def _default_options(cls):
@@ -176,6 +200,10 @@ class ProgramBackend(Backend):
             "zne_scale_factors": Option((1.0, 2.0, 3.0), scale_factors_ok,
                                         "increasing noise scale factors starting at 1, e.g. (1, 2, 3)"),
             "zne_extrapolation": Option("linear", one_of(*EXTRAPOLATIONS), f"one of {', '.join(map(repr, EXTRAPOLATIONS))}"),
+            "executor": Option("local", one_of("local", "ray"), "'local' or 'ray'"),
+            "ray_address": Option(None, lambda v: v is None or (isinstance(v, str) and bool(v)),
+                                  "None (a new local Ray instance), 'auto' or a cluster address"),
+            "ray_tasks": Option(None, optional_positive_int, "None (one per CPU or GPU of the cluster) or an int >= 1"),
         }
 
     def memory_budget_bytes(self, options) -> int:

@@ -34,25 +34,42 @@ def run_directory_name(variant: str) -> str:
 
 
 def compare(config: dict, backends: list[str], baselines: list[str], out_dir: str | Path,
-            progress=None) -> list[dict]:
+            progress=None, resume: bool = False, executor: str = "local", ray_address: str | None = None,
+            cpus_per_task: int | None = None) -> list[dict]:
     """Run every variant into ``out_dir/<variant>``; write compare.json, compare.md, activations.png, compare.html.
 
-    ``progress``: as for :func:`~qthybrid.experiments.runner.run`.
+    ``progress``: as for :func:`~qthybrid.experiments.runner.run`. ``resume``: continue the variants
+    whose run directory holds a run, start the others. ``executor``: "local" (one variant after
+    the other, here) or "ray" (every variant and seed a Ray task on ``ray_address``, with
+    ``cpus_per_task``; see :mod:`qthybrid.experiments.sweep`): the same files and metrics.
     """
     from .config import validate
     from .progress import make_progress
 
+    if executor not in ("local", "ray"):
+        raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
     progress = make_progress(progress)
     out_dir = Path(out_dir)
     runs = variants(config, backends, baselines)
     for variant in runs.values():
         validate(variant)
+    directories = {name: out_dir / run_directory_name(name) for name in runs}
+    resumes = {name: resume and (directory / "config.json").is_file() for name, directory in directories.items()}
+    if executor == "ray":
+        from .sweep import run_sweep
+
+        swept = run_sweep({name: (runs[name], directories[name], resumes[name]) for name in runs}, progress,
+                          ray_address, cpus_per_task)
     reference_curve = None
     rows, curves = [], {}
     for index, (name, variant) in enumerate(runs.items(), start=1):
-        progress.message(f"[{config['experiment']['name']}] variant {index}/{len(runs)}: {name}")
-        started = time.perf_counter()
-        final = run(variant, out_dir / run_directory_name(name), progress=progress, variant=name)
+        if executor == "ray":
+            final, seconds = swept[name]        # seconds: its tasks' wall time summed
+        else:
+            progress.message(f"[{config['experiment']['name']}] variant {index}/{len(runs)}: {name}")
+            started = time.perf_counter()
+            final = run(variant, directories[name], resume=resumes[name], progress=progress, variant=name)
+            seconds = time.perf_counter() - started
         z, h = activation_curve(make_config_activation(variant))
         curves[name] = (z, h)
         if reference_curve is None:          # the first QT backend's curve is the reference
@@ -60,7 +77,7 @@ def compare(config: dict, backends: list[str], baselines: list[str], out_dir: st
         metric = "test_accuracy" if "test_accuracy_mean" in final else "mse"
         rows.append({"variant": name, "metric": metric, "value": final[f"{metric}_mean"],
                      "value_std": final[f"{metric}_std"], "loss": final.get("loss_mean", ""),
-                     "seconds_per_epoch": final["seconds_per_epoch"], "total_seconds": time.perf_counter() - started,
+                     "seconds_per_epoch": final["seconds_per_epoch"], "total_seconds": seconds,
                      "max_abs_dT_vs_first": float(np.max(np.abs(h - reference_curve)))
                      if name.startswith("qt/") else ""})
     _json(out_dir / "compare.json", rows)

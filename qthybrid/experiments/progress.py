@@ -136,6 +136,17 @@ class Progress:
                 self._write(line + "\n")
             self._task = None
 
+    def status(self, text: str) -> None:
+        """A line about the whole sweep (tasks done / running / failed) that replaces the previous one:
+        redrawn in place when live, written as a line when plain. Used when several tasks run at once."""
+        if not self.enabled:
+            return
+        with self._lock:
+            if self.mode == "live":
+                self._draw(text)
+            else:
+                self._write(text + "\n")
+
     def close(self) -> None:
         """Stop reporting: end a live line that is still drawn (an interrupted task)."""
         with self._lock:

@@ -309,6 +309,11 @@ def _check_run_directory(out_dir: Path, config: dict, resume: bool) -> None:
         raise type(exc)(f"cannot write the run directory {out_dir}: {exc.strerror or exc}") from None
 
 
+#: The folder of a run directory where ``--executor ray`` trains each seed in its own run directory
+#: (qthybrid.experiments.sweep), removed when every seed is done.
+SWEEP_STAGING = "seeds"
+
+
 def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, variant: str | None = None) -> dict:
     """Train every seed of ``config`` into ``out_dir``; returns the final metrics.
 
@@ -319,6 +324,9 @@ def run(config: dict, out_dir: str | Path, resume: bool = False, progress=None, 
     out_dir = Path(out_dir)
     _check_memory(config)
     _check_run_directory(out_dir, config, resume)
+    if resume and (out_dir / SWEEP_STAGING).is_dir() and not (out_dir / "final.json").is_file():
+        raise ValueError(f"--resume: {out_dir} was started with --executor ray (its seeds are in "
+                         f"{out_dir / SWEEP_STAGING}): resume it with --executor ray")
     progress = make_progress(progress)
     variant = variant or config_module.variant_name(config)
     experiment = config["experiment"]
