@@ -26,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ({"experiment": {"seeds": [0, -1]}}, "experiment.seeds: must be a non-empty list of integers >= 0"),
     ({"experiment": {"seeds": []}}, "experiment.seeds: must be a non-empty list of integers >= 0, got []"),
     ({"activation": {"backend": "quantum"}},
-     "activation.backend: must be one of 'analytic', 'statevector', 'aer', 'pennylane', got 'quantum'"),
+     "activation.backend: must be one of 'aer', 'analytic', 'pennylane', 'statevector', got 'quantum'"),
     ({"experiment": {"lr": 0.1}}, "unknown key experiment.lr; allowed: data, data_dir, epochs, model, name, seeds"),
     ({"trainer": {}}, "unknown section [trainer]; allowed: [experiment], [model], [activation]"),
     ({"model": 3}, "[model] must be a table, got 3"),

@@ -26,7 +26,7 @@
     ampl = 10.0                        # eV per unit of pre-activation
     V0 = 30.0                          # eV
     g = 0.5
-    backend = "analytic"               # analytic | statevector | aer | pennylane
+    backend = "analytic"               # analytic | statevector | aer | pennylane | a plug-in
     preset = "accurate"                # circuit backends: accurate | nisq
     device = "default.qubit"           # pennylane backend
 
@@ -46,7 +46,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator, model_validator
 
 __all__ = ["ConfigError", "ExperimentConfig", "defaults", "validate", "load", "json_schema", "variant_name",
            "describe_variant"]
@@ -97,6 +97,19 @@ class ModelTable(_Table):
     ridge: float = Field(1e-8, ge=0, description="esn: ridge regularisation of the readout")
 
 
+def _registered_backends() -> list:
+    """The backends of the registry (built-in and the qthybrid.backends entry point)."""
+    from ..backends import available_backends
+
+    return available_backends()
+
+
+def _presets() -> tuple:
+    from ..programs import PRESETS
+
+    return PRESETS
+
+
 class ActivationTable(_Table):
     """[activation]: the QT activation (barrier, backend) or a classical twin."""
 
@@ -105,11 +118,29 @@ class ActivationTable(_Table):
     ampl: float = Field(10.0, gt=0, description="energy per unit of pre-activation, E = ampl*z (eV)")
     V0: float = Field(30.0, gt=0, description="barrier height (eV)")
     g: float = Field(0.5, gt=0, description="barrier strength g = sqrt(2 m V0) L / hbar (dimensionless)")
-    backend: Literal["analytic", "statevector", "aer", "pennylane"] = Field(
-        "analytic", description="how T is computed: analytic (closed form) or a simulated wave-packet circuit")
-    preset: Literal["accurate", "nisq"] = Field(
+    backend: str = Field(
+        "analytic", description="how T is computed: analytic (closed form) or a registered program backend "
+                                "(statevector, aer, pennylane, or a plug-in of the qthybrid.backends entry point)",
+        json_schema_extra=lambda schema: schema.update(enum=_registered_backends()))
+    preset: str = Field(
         "accurate", description="circuit backends: accurate (12 qubits, |dT| < 0.01) or nisq (6 qubits, "
-                                "hardware rehearsal, not an accurate T)")
+                                "hardware rehearsal, not an accurate T)",
+        json_schema_extra=lambda schema: schema.update(enum=list(_presets())))
+
+    @field_validator("backend")
+    @classmethod
+    def _registered_backend(cls, value: str) -> str:
+        known = _registered_backends()
+        if value not in known:
+            raise ValueError(f"activation.backend: must be one of {', '.join(map(repr, known))}, got {value!r}")
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        if value not in _presets():
+            raise ValueError(f"activation.preset: must be one of {', '.join(map(repr, _presets()))}, got {value!r}")
+        return value
     device: str = Field("default.qubit", min_length=1, description="pennylane backend: the device name")
 
 
