@@ -170,16 +170,99 @@ def _portable(circuit):
     return portable
 
 
+#: eps values of the hardware preset bound into files (plus one parameterised file).
+HARDWARE_ENERGIES = (0.3, 0.5, 1.0, 2.0, 3.0)
+#: How each client loads its files (written into the manifest).
+CLIENTS = {
+    "qiskit": "qiskit.qasm3.loads(text) (needs qiskit-qasm3-import); the files include stdgates.inc",
+    "braket": "braket.devices.LocalSimulator().run(braket.ir.openqasm.Program(source=text), shots=N): Braket's "
+              "native gates (rz, v, x, cnot), no include; bit strings list the first measured bit leftmost",
+    "pennylane": "qml.from_qasm3(text) inside a QNode on a device with wires [f'q[{i}]' for i in range(n)] (rz, "
+                 "sx, x, cx; no include, no measurement: return qml.probs(wires=...)); or qml.from_qiskit of the Qiskit file "
+                 "loaded with qiskit.qasm3.loads, measurements removed and transpiled to basis_gates=['rz', 'sx', "
+                 "'x', 'cx'] (from_qiskit skips custom gates such as xx_plus_yy)",
+}
+
+
+def hardware_circuits():
+    """Yield (file stem, Qiskit circuit with measurements, program, design, eps, description) of the hardware
+    preset's reference circuits (bound per energy, and one with the barrier's ``v4`` as input)."""
+    from .chain import build_chain_circuit
+
+    design = scattering_preset("hardware")
+    for eps in HARDWARE_ENERGIES:
+        (program,) = design.programs([eps])
+        built = build_chain_circuit(program)
+        yield (f"scattering_hardware_eps{eps:g}", built.bound(program), program, design, float(eps),
+               f"hardware preset at E/V0 = {eps:g}: one particle on {program.num_sites} qubits, {program.steps} "
+               f"steps of J dt = {design.dt}, barrier U/J = {float(program.potential[0, design.barrier_site]):.6g} "
+               f"on qubit {design.barrier_site}")
+    (program,) = design.programs([1.0])
+    built = build_chain_circuit(program)
+    yield ("scattering_hardware_parametric", built.circuit, program, design, None,
+           f"hardware preset, the barrier's U/J = g / sqrt(E/V0) (g = {design.g:g}) as the input parameter "
+           f"v{design.barrier_site}")
+
+
+def _plain_qasm(circuit, names: dict, measure: bool) -> str:
+    """OpenQASM 3 without includes for a circuit in the gates ``names`` maps (Braket's or PennyLane's names)."""
+    lines = ["OPENQASM 3.0;", f"qubit[{circuit.num_qubits}] q;"]
+    if measure and circuit.num_clbits:
+        lines.append(f"bit[{circuit.num_clbits}] c;")
+    for instruction in circuit.data:
+        operation = instruction.operation
+        qubits = ", ".join(f"q[{circuit.find_bit(q).index}]" for q in instruction.qubits)
+        if operation.name == "measure":
+            if measure:
+                lines.append(f"c[{circuit.find_bit(instruction.clbits[0]).index}] = measure {qubits};")
+        elif operation.name == "barrier":
+            continue
+        elif operation.name in names:
+            arguments = "(" + ", ".join(repr(float(p)) for p in operation.params) + ")" if operation.params else ""
+            lines.append(f"{names[operation.name]}{arguments} {qubits};")
+        else:
+            raise ValueError(f"cannot write {operation.name!r} in this dialect")
+    return "\n".join(lines) + "\n"
+
+
+def pennylane_qasm(circuit) -> str:
+    """The circuit (measurements dropped) as OpenQASM 3 that ``qml.from_qasm3`` loads: rz, sx, x, cx, no include."""
+    from qiskit import transpile
+
+    native = transpile(circuit.remove_final_measurements(inplace=False), basis_gates=["rz", "sx", "x", "cx"],
+                       optimization_level=1, seed_transpiler=7)
+    return _plain_qasm(native, {"rz": "rz", "sx": "sx", "x": "x", "cx": "cx"}, measure=False)
+
+
+def _client_entries(directory: Path, stem: str, circuit, preset: str) -> list:
+    """Write the Braket and PennyLane twins of a non-parametric circuit; their manifest entries."""
+    from .braket_qasm import braket_native, braket_qasm
+
+    entries = []
+    for client, text in (("braket", braket_qasm(braket_native(circuit))), ("pennylane", pennylane_qasm(circuit))):
+        (directory / client).mkdir(exist_ok=True)
+        path = directory / client / f"{stem}.qasm"
+        path.write_text(text)
+        entries.append({"file": f"{client}/{stem}.qasm", "client": client, "twin": f"{stem}.qasm", "preset": preset,
+                        "load": CLIENTS[client]})
+    return entries
+
+
 def export_circuits(directory: str | Path = "circuits") -> dict:
-    """Write the OpenQASM 3 files and ``manifest.json`` into ``directory``; return the manifest."""
+    """Write the OpenQASM 3 files and ``manifest.json`` into ``directory``; return the manifest.
+
+    ``circuits`` lists the Qiskit-dialect files (``client: "qiskit"``, in ``directory``);
+    ``client_files`` their Braket twins (``braket/``, LocalSimulator runs them unmodified) and
+    PennyLane twins (``pennylane/``, ``qml.from_qasm3`` loads them), same file names.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries, client_files = [], []
     for stem, circuit, program, design, eps, description in reference_circuits():
         path = directory / f"{stem}.qasm"
         path.write_text(_qasm_text(_portable(circuit)))
         entries.append({
-            "file": path.name, "description": description, "preset": design.name,
+            "file": path.name, "client": "qiskit", "description": description, "preset": design.name,
             "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
             "parameters": sorted(p.name for p in circuit.parameters),
             "measured_bits": {"c": f"qubit x[{design.readout_qubit}] (top qubit): 1 = found past "
@@ -187,8 +270,26 @@ def export_circuits(directory: str | Path = "circuits") -> dict:
             "generic_basis": circuit_costs(program),
             REFERENCE_DEVICE: circuit_costs(program, REFERENCE_DEVICE),
         })
+        if design.name == "nisq" and eps is not None:
+            client_files += _client_entries(directory, stem, circuit, design.name)
+    for stem, circuit, program, design, eps, description in hardware_circuits():
+        path = directory / f"{stem}.qasm"
+        path.write_text(_qasm_text(circuit))
+        bound = circuit if eps is not None else circuit.assign_parameters({circuit.parameters[0]: 0.5})
+        entries.append({
+            "file": path.name, "client": "qiskit", "description": description, "preset": design.name,
+            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
+            "parameters": sorted(p.name for p in circuit.parameters),
+            "measured_bits": {"c": f"c[j] = qubit q[j] = site j; keep shots with exactly one 1 (post-selection); "
+                                   f"T = share of them with the 1 on a qubit above q[{design.barrier_site}]"},
+            "generic_basis": {"qubits": program.num_qubits, "steps": program.steps, **_counts(_transpile(bound, None))},
+            REFERENCE_DEVICE: {"qubits": program.num_qubits, "steps": program.steps,
+                               **_counts(_transpile(bound, REFERENCE_DEVICE))},
+        })
+        if eps is not None:
+            client_files += _client_entries(directory, stem, circuit, design.name)
     entries.append(_annealing_entry(directory))
     manifest = {"generated_by": "qthybrid.circuits.export_circuits", "generic_basis_gates": list(GENERIC_BASIS),
-                "device": REFERENCE_DEVICE, "circuits": entries}
+                "device": REFERENCE_DEVICE, "clients": CLIENTS, "circuits": entries, "client_files": client_files}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
