@@ -5,7 +5,8 @@
     python benchmarks/networks.py bnn [--seeds 0-4] [--paper-train 1000 --paper-epochs 500]
     python benchmarks/networks.py fnn [--seeds 42] [--epochs 100]
 
-Each experiment writes ``results/networks_<experiment>.json`` (every seed's numbers) and ``.md``.
+Each experiment writes ``results/networks_<experiment>.json`` (every seed's numbers) and ``.md``
+(``--name`` chooses another name, e.g. for a shorter FNN run over more seeds).
 Protocols, from the authors' scripts (github.com/IvanMaksymov/Quantum-Tunnelling-Neural-Networks-Tutorial):
 
 * **esn**: the standard MackeyGlass_t17.txt, N = 1000, leak 0.3, spectral radius 1.25, W_in and W
@@ -365,7 +366,7 @@ def run_fnn(args):
                          "train accuracy (last)": f"{history[-1]['train_accuracy']:.4f}",
                          "s/epoch": f"{statistics.median(r['seconds'] for r in history):.2f}"})
             # written after every run, so a long run that is stopped keeps what finished
-            print(write_report("networks_fnn", rows, columns, extra={"raw": raw}))
+            print(write_report(args.name, rows, columns, extra={"raw": raw}))
     return rows, columns, raw
 
 
@@ -385,7 +386,9 @@ def main():
     parser.add_argument("--paper-epochs", type=int, default=500, help="bnn: full-batch epochs for the authors' net")
     parser.add_argument("--priors", default="1.0,0.1", help="bnn: prior standard deviations of the variational net")
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
+    parser.add_argument("--name", help="results file name (default networks_<experiment>)")
     args = parser.parse_args()
+    args.name = args.name or f"networks_{args.experiment}"
     args.seed_text = args.seeds or DEFAULT_SEEDS[args.experiment]
     args.seeds = parse_seeds(args.seed_text)
     args.epochs = args.epochs or {"rnn": 300, "fnn": 100}.get(args.experiment)
@@ -399,7 +402,7 @@ def main():
         rows, columns, raw = EXPERIMENTS[args.experiment](args)
     raw["wall_seconds"] = time.perf_counter() - start
     raw["threads"] = args.threads
-    print(write_report(f"networks_{args.experiment}", rows, columns, extra={"raw": raw}))
+    print(write_report(args.name, rows, columns, extra={"raw": raw}))
 
 
 if __name__ == "__main__":
