@@ -31,9 +31,9 @@ SEEDED_DEVICES = ("default.qubit", "lightning.")
 #: Simulators that return ``qml.state()``, so long programs can be chunked.
 STATE_DEVICES = ("default.qubit", "lightning.")
 
-#: Devices that apply a 2^n-entry DiagonalQubitUnitary natively; others (lightning turns it into a dense
-#: 2^n x 2^n matrix, plugins may not know it) get small unitaries and controlled phases instead.
-NATIVE_DIAGONAL_DEVICES = ("default.qubit",)
+#: Devices that get qthybrid's own kinetic, Fourier and diagonal operations with registered kernels
+#: (see qthybrid.circuits.pennylane_ops); the others get standard operations.
+KERNEL_DEVICES = ("default.qubit",)
 #: Devices that apply multi-controlled phases natively (others get a small diagonal unitary).
 NATIVE_CONTROL_DEVICES = ("default.qubit", "lightning.")
 
@@ -133,7 +133,7 @@ class PennyLaneBackend(ProgramBackend):
         @qml.qnode(device)
         def circuit(kicks, start_state=None):
             ops, wires = program_operations(program, options.form, kicks, start_step, stop_step, start_state,
-                                            native_diagonals=options.device.startswith(NATIVE_DIAGONAL_DEVICES),
+                                            simulator_kernels=options.device.startswith(KERNEL_DEVICES),
                                             native_controls=options.device.startswith(NATIVE_CONTROL_DEVICES))
             for op in ops:
                 qml.apply(op)
