@@ -202,10 +202,24 @@ def cmd_circuits_export(args) -> int:
 
 
 def cmd_circuits_show(args) -> int:
+def _presets() -> tuple:
+    from qthybrid.programs import PRESETS
+
+    return PRESETS
+
+
+def _sendable_design(preset: str):
+    """The preset's design with one circuit per energy (the accurate preset's whole-curve bands are for
+    simulators: its per-energy packets are sent instead)."""
+    from qthybrid.programs import scattering_preset
+
+    return scattering_preset(preset, sweep="packets" if preset == "accurate" else "auto")
+
+
     from qthybrid.circuits.export import circuit_costs
     from qthybrid.programs import scattering_preset
 
-    program = scattering_preset(args.preset, sweep="packets").programs([args.eps])[0]
+    program = _sendable_design(args.preset).programs([args.eps])[0]
     costs = circuit_costs(program, None if args.target == "generic" else args.target)
     _emit(args, costs, "\n".join(f"{k}: {v}" for k, v in costs.items()))
     return EXIT_OK
@@ -224,7 +238,7 @@ def cmd_submit(args) -> int:
             return False
         return input("send? [y/N] ").strip().lower() == "y"
 
-    record = submit(scattering_preset(args.preset, sweep="packets"), args.eps, args.target, shots=args.shots,
+    record = submit(_sendable_design(args.preset), args.eps, args.target, shots=args.shots,
                     confirm=confirm, wait=args.wait)
     if record is None:
         return EXIT_DECLINED
@@ -437,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     curve.add_argument("--backends", default="analytic,statevector", metavar="LIST",
                        help="comma-separated: analytic, statevector, aer, pennylane or pennylane:DEVICE "
                             "(default: %(default)s)")
-    curve.add_argument("--preset", default="accurate", choices=["accurate", "nisq"],
+    curve.add_argument("--preset", default="accurate", choices=_presets(),
                        help="circuit size: accurate (12 qubits, |dT| < 0.01) or nisq (6 qubits, not accurate) "
                             "(default: %(default)s)")
     curve.add_argument("--energies", type=_floats, default=[0.25, 0.5, 1.0, 2.0, 4.0], metavar="LIST",
@@ -466,7 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dir", default="circuits", help="output folder (default: %(default)s)")
     export.set_defaults(handler=cmd_circuits_export)
     show = _command(circuit_commands, "show", "qubits, depth and gate counts of a preset's circuit after transpiling")
-    show.add_argument("preset", choices=["accurate", "nisq"], help="scattering preset")
+    show.add_argument("preset", choices=_presets(), help="scattering preset (accurate: its per-energy packet "
+                                                          "circuit)")
     show.add_argument("--target", default="generic",
                       help="'generic' (cx/rz/sx/x basis) or a fake IBM backend, e.g. fake_torino "
                            "(default: %(default)s)")
@@ -480,8 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "  qthybrid submit ibm:ibm_torino --shots 4000              asks before sending")
     submit.add_argument("target", help="ibm:BACKEND (ibm:fake_lagos runs offline), braket:ARN, braket:local or "
                                        "ionq:DEVICE")
-    submit.add_argument("--preset", default="nisq", choices=["accurate", "nisq"],
-                        help="scattering preset (default: %(default)s, the only one shallow enough to send)")
+    submit.add_argument("--preset", default="hardware", choices=_presets(),
+                        help="scattering preset (default: %(default)s: 114 two-qubit gates on IBM heavy-hex "
+                             "devices, the one that survives their noise)")
     submit.add_argument("--eps", type=_floats, default=[0.5, 1.0, 2.0], metavar="LIST",
                         help="comma-separated E/V0 values (default: 0.5,1,2)")
     submit.add_argument("--shots", type=int, default=1000, help="shots per energy (default: %(default)s)")

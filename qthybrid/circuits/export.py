@@ -49,7 +49,14 @@ def circuit_costs(program, target: str | None = None) -> dict:
     an upper bound on depth, exact for the two-qubit count up to cross-boundary
     cancellations).
     """
+    from ..programs.chain import ChainProgram
+
     steps = program.steps
+    if isinstance(program, ChainProgram):
+        from .chain import build_chain_circuit
+
+        whole = _counts(_transpile(build_chain_circuit(program).bound(program), target))
+        return {"qubits": program.num_sites, "steps": steps, "method": "whole circuit", **whole}
     if steps <= _WHOLE_CIRCUIT_STEPS:
         built = build_circuit(program.with_kicks(program.kicks[:1]), form="gates", readout="measure",
                               preparation="state_preparation")
