@@ -1,6 +1,7 @@
 """The ``qthybrid`` command (argparse; every heavy import happens inside a subcommand).
 
     qthybrid run CONFIG.toml [--out DIR] [--resume] [--quiet] [--executor local|ray] [--ray-address ADDRESS]
+                 [--cpus-per-task N]
     qthybrid compare CONFIG.toml [--backends analytic,statevector] [--baselines relu] [--out DIR] [--resume]
                      [--quiet] [--executor local|ray] [--ray-address ADDRESS] [--cpus-per-task N]
     qthybrid curve [--backends analytic,statevector,aer] [--preset accurate] [--energies ...]

@@ -34,6 +34,16 @@ name = "qt"
 """
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def short_tempdir() -> Path:
+    """A new temporary folder with a short path: Ray's socket paths under it must stay under 108 bytes."""
+    return Path(tempfile.mkdtemp(prefix="qtray-", dir="/tmp" if os.path.isdir("/tmp") else None))
+
+
 def qthybrid(*args, env=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "qthybrid.cli", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
@@ -43,11 +53,11 @@ def qthybrid(*args, env=None, timeout=600):
 def ray_address():
     """A local Ray head with 2 CPUs (two worker processes), its files under a temporary folder; its address."""
     ray = pytest.importorskip("ray")
-    temp = tempfile.mkdtemp(prefix="qtray-")          # short: Ray's socket paths must stay under 108 bytes
+    temp = short_tempdir()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_AUTH_MODE", "disabled")      # no token file written to HOME; CLI subprocesses join freely
         patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(num_cpus=2, _temp_dir=temp, include_dashboard=False, object_store_memory=80 * 2**20,
+        ray.init(num_cpus=2, _temp_dir=str(temp), include_dashboard=False, object_store_memory=80 * 2**20,
                  logging_level="ERROR")
         try:
             yield ray.get_runtime_context().gcs_address
@@ -125,6 +135,33 @@ def test_a_missing_ray_is_one_clear_line(tmp_path):
                                      "'qthybrid[distributed]' (or pip install ray)")
 
 
+def test_a_run_directory_is_resumed_by_the_executor_that_started_it(tmp_path):
+    from qthybrid.experiments import run
+
+    config = load_tiny(tmp_path)
+    started_on_ray = tmp_path / "ray-run"
+    (started_on_ray / "seeds" / "0").mkdir(parents=True)
+    (started_on_ray / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="was started with --executor ray .*: resume it with --executor ray"):
+        run(config, started_on_ray, resume=True, progress=False)
+    pytest.importorskip("ray")
+    from qthybrid.experiments.sweep import run_on_ray
+
+    started_locally = tmp_path / "local-run"
+    started_locally.mkdir()
+    (started_locally / "config.json").write_text(json.dumps(config))
+    (started_locally / "checkpoint.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="was started by the local executor .*: resume it without --executor ray"):
+        run_on_ray(config, started_locally, resume=True, progress=False)
+
+
+def load_tiny(folder: Path) -> dict:
+    from qthybrid.experiments import load
+
+    (folder / "tiny.toml").write_text(TINY)
+    return load(folder / "tiny.toml")
+
+
 def test_split_deals_every_row_once_in_order():
     from qthybrid.backends.distributed import split
     from qthybrid.programs import scattering_preset
@@ -139,6 +176,28 @@ def test_split_deals_every_row_once_in_order():
             assert rows[0][0] == 0 and rows[-1][1] == program.batch_size
             assert all(b == a2 for (_, b), (a2, _) in zip(rows, rows[1:]))
         assert pieces == sorted(pieces)
+
+
+def test_tasks_ask_for_a_gpu_where_their_backend_runs_on_one():
+    from qthybrid.backends import backend_class
+    from qthybrid.backends.distributed import runs_on_gpu
+    from qthybrid.experiments import validate
+    from qthybrid.experiments.sweep import needs_gpu
+
+    statevector, aer, pennylane = (backend_class(n).capabilities for n in ("statevector", "aer", "pennylane"))
+    assert [runs_on_gpu(statevector, device, 0) for device in ("auto", "cpu", "cuda", "cuda:1")] == \
+        [False, False, True, True]
+    assert runs_on_gpu(statevector, "auto", 4) and runs_on_gpu(aer, "GPU", 0) and not runs_on_gpu(aer, "CPU", 4)
+    assert runs_on_gpu(pennylane, "lightning.gpu", 0) and not runs_on_gpu(pennylane, "default.qubit", 4)
+    assert not runs_on_gpu(backend_class("analytic").capabilities, "auto", 4)
+
+    def config(**activation):
+        return validate({"activation": activation})
+
+    assert needs_gpu(config(backend="statevector"), 1) and not needs_gpu(config(backend="statevector"), 0)
+    assert not needs_gpu(config(backend="analytic"), 1) and not needs_gpu(config(name="relu"), 1)
+    assert needs_gpu(config(backend="pennylane", device="lightning.gpu"), 0)
+    assert not needs_gpu(config(backend="pennylane", device="lightning.qubit"), 1)
 
 
 # --- on the Ray instance -------------------------------------------------------------------------
@@ -194,8 +253,15 @@ def test_compare_on_ray_writes_the_local_run(ray_address, local_compare, tmp_pat
     # progress for the whole sweep: one line per event in a log, each with the counts
     text = log.getvalue()
     assert "[tiny] ray: 4 tasks (one per variant and seed) on 1 node(s) with 2 CPUs" in text
-    assert "qt/analytic seed 1 epoch 2/2: test accuracy" in text and "relu seed 0 done: test accuracy" in text
+    assert "qt/analytic seed 1 epoch 2/2: test acc" in text and "relu seed 0 done: test acc" in text
     assert text.rstrip().endswith("tasks: 4/4 done, 0 running, 0 failed, 0 waiting")
+    # --resume on a finished comparison: nothing trained again, the same table (either executor)
+    log = io.StringIO()
+    again = compare(load(config), ["analytic"], ["relu"], swept, progress=Progress(log, mode="plain"), resume=True,
+                    executor="ray", ray_address=ray_address)
+    assert _without_timings(again) == _without_timings(local_rows) and "ray:" not in log.getvalue()
+    again = compare(load(config), ["analytic"], ["relu"], local, progress=False, resume=True)
+    assert _without_timings(again) == _without_timings(local_rows)
 
 
 @pytest.mark.slow
@@ -203,7 +269,7 @@ def test_the_cli_compares_on_its_own_ray_instance_as_locally(local_compare, tmp_
     """The command as users type it: no address, so the CLI starts (and stops) its own local Ray instance."""
     pytest.importorskip("ray")
     config, _, local_rows = local_compare
-    ray_tmp = Path(tempfile.mkdtemp(prefix="qtray-"))
+    ray_tmp = short_tempdir()
     env = {**os.environ, "RAY_TMPDIR": str(ray_tmp), "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     try:
         result = qthybrid("--json", "compare", str(config), "--backends", "analytic", "--baselines", "relu",
@@ -216,7 +282,7 @@ def test_the_cli_compares_on_its_own_ray_instance_as_locally(local_compare, tmp_
         _without_timings(local_rows)
 
 
-def test_a_failed_task_is_reported_and_the_others_kept(ray_address, local_compare, tmp_path):
+def test_a_failed_task_is_reported_and_the_others_kept(ray_address, local_compare, tmp_path, monkeypatch):
     from qthybrid.experiments import load
     from qthybrid.experiments.progress import Progress
     from qthybrid.experiments.sweep import STAGING, SweepError, run_on_ray
@@ -235,15 +301,21 @@ def test_a_failed_task_is_reported_and_the_others_kept(ray_address, local_compar
     assert "qt/analytic seed 0 done" in log.getvalue()
     assert (out / STAGING / "0" / "final.json").is_file() and not (out / "final.json").exists()
     (out / STAGING / "1").unlink()
-    log = io.StringIO()
-    run_on_ray(config, out, resume=True, progress=Progress(log, mode="plain"), address=ray_address)
-    assert "1 tasks (one per variant and seed; 1 seeds already done)" in log.getvalue()
-    assert "seed 0" not in log.getvalue()
+    monkeypatch.delenv("COLUMNS", raising=False)
+    screen = FakeTerminal()                               # live: the sweep's line redrawn in place
+    run_on_ray(config, out, resume=True, progress=Progress(screen, mode="live"), address=ray_address)
+    text = screen.getvalue()
+    assert "1 tasks (one per variant and seed; 1 seeds already done)" in text and "seed 0" not in text
+    assert "[tiny] tasks: 0/1 done, 1 running, 0 failed, 0 waiting (" in text
+    drawn = [line for line in text.replace("\x1b[K", "").replace("\r", "\n").split("\n") if "tasks:" in line]
+    assert drawn and all(len(line) < 80 for line in drawn), drawn        # the sweep's line fits the terminal
+    kept = [line.split("\r")[-1].replace("\x1b[K", "") for line in text.split("\n")]
+    assert any(line.startswith("[tiny] qt/analytic seed 1 done: test acc") for line in kept)
     _same_run_directories(local_compare[1] / "qt_analytic", out)
     # run directory checks happen before Ray is asked: a finished run is not overwritten
     with pytest.raises(FileExistsError, match="already holds a run"):
         run_on_ray(config, out, address=ray_address)
-    with pytest.raises(ValueError, match="each task needs 64 CPUs .* the largest Ray node has 2"):
+    with pytest.raises(ValueError, match="--cpus-per-task 64: each task needs 64 CPUs but the largest Ray node has 2"):
         run_on_ray(config, tmp_path / "too-big", cpus_per_task=64, address=ray_address)
 
 
@@ -266,7 +338,7 @@ def test_a_killed_driver_resumes_to_the_local_metrics(tmp_path):
     pytest.importorskip("ray")
     config = tmp_path / "config.toml"
     config.write_text(TINY.replace("epochs = 2", "epochs = 8").replace("train_limit = 300", "train_limit = 0"))
-    ray_tmp = Path(tempfile.mkdtemp(prefix="qtray-"))
+    ray_tmp = short_tempdir()
     env = {**os.environ, "RAY_TMPDIR": str(ray_tmp), "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     out = tmp_path / "run"
     try:

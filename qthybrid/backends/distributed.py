@@ -13,12 +13,13 @@ results are those of a local execution (exact probabilities agree to rounding; t
 
 How a call is split: a program whose batch holds many rows (the kicks of a SplitOperatorProgram,
 e.g. the energies of a packet sweep; the potential rows of a ChainProgram) is cut into programs
-holding a slice of the rows (``with_kicks``, ``with_potential``); the pieces are then dealt, in order, to ``ray_tasks`` tasks of about equal cost (rows x steps x
-2^qubits). ``ray_tasks=None`` makes one task per CPU of the cluster (per GPU when the backend runs
-on GPUs). Each task declares 1 CPU, 1 GPU when the backend runs on one (``device`` "cuda", "GPU",
-a PennyLane "*.gpu" device, or "auto" on a cluster that has GPUs), and ``max_memory_mb`` of memory
-when that option is set; the memory budget applies to each task on its own worker, which is what
-lets a sweep larger than one machine's memory run.
+holding a slice of the rows (``with_kicks``, ``with_potential``); the pieces are then dealt, in
+order, to ``ray_tasks`` tasks of about equal cost (rows x steps x 2^qubits). ``ray_tasks=None``
+makes one task per CPU of the cluster (per GPU when the backend runs on GPUs). Each task declares
+1 CPU, 1 GPU when the backend runs on one (``device`` "cuda", "GPU", a PennyLane "*.gpu" device,
+or "auto" on a cluster that has GPUs), and ``max_memory_mb`` of memory when that option is set;
+the memory budget applies to each task on its own worker, which is what lets a sweep larger than
+one machine's memory run.
 
 With ``shots`` each task samples with its own seed, drawn from ``seed`` and the task's index:
 reproducible for the same split, statistically the same as a local run, but not the same draws.

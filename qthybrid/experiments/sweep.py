@@ -14,8 +14,9 @@ then removes ``seeds/``.
 **Same numbers as the local run.** A seed's training does not depend on the other seeds, so
 only the number of torch threads can change its floating-point results (matrix products sum in
 another order). Each task therefore uses as many torch threads as a local run on the driver's
-machine (``torch.get_num_threads()`` there) and declares that many CPUs to Ray: the metrics are
-then those of the local run, bit for bit. ``cpus_per_task`` sets another number (e.g. 1, to run
+machine (``torch.get_num_threads()`` there) and declares that many CPUs to Ray (at most the CPUs
+of the largest node, where Ray counts fewer, e.g. in a container): the metrics are then those of
+the local run, bit for bit. ``cpus_per_task`` sets another number (e.g. 1, to run
 as many tasks at once as there are cores); the results are then those of a local run with that
 many threads (``OMP_NUM_THREADS=1 qthybrid ...``), which differ from the default run's in
 rounding, and after many epochs possibly in a test sample or two.
@@ -51,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import variant_name
-from .progress import LIVE_TICK, PLAIN_TICK, Progress, _format_seconds, headline_metric, make_progress
+from .progress import LIVE_TICK, PLAIN_TICK, Progress, _format_seconds, make_progress
 from .runner import SWEEP_STAGING as STAGING
 from .runner import (_check_memory, _check_run_directory, _final, _json, _plot_training, _write_metrics,
                      atomic_write, load_checkpoint, run)
@@ -81,7 +82,6 @@ class _Task:
     seed: str
     state: str = "waiting"                         # waiting, running, done, failed
     epochs: int = 0
-    started: float = 0.0
     error: str = ""
 
 
@@ -92,7 +92,8 @@ def local_threads() -> int:
     return torch.get_num_threads()
 
 
-def _wants_gpu(config: dict, cluster_gpus: float) -> bool:
+def needs_gpu(config: dict, cluster_gpus: float) -> bool:
+    """Whether a task of this variant asks Ray for a GPU: its QT activation's circuit backend runs on one."""
     from ..backends import backend_class
     from ..backends.distributed import runs_on_gpu
 
@@ -136,11 +137,22 @@ class _Events(Progress):
 
     def __init__(self, inbox, variant: str, seed: str):
         super().__init__(stream=io.StringIO(), mode="off")
-        self._inbox, self._key = inbox, (variant, seed)
+        self._inbox, self._key, self._last = inbox, (variant, seed), None
 
     def _send(self, kind: str, **data) -> None:
         try:
-            self._inbox.post.remote((self._key, kind, data))
+            self._last = self._inbox.post.remote((self._key, kind, data))
+        except Exception:
+            pass
+
+    def delivered(self) -> None:
+        """Wait until every event is in the inbox (posts from one task arrive in order), so the driver
+        reads a task's last epoch before its result."""
+        import ray
+
+        try:
+            if self._last is not None:
+                ray.get(self._last, timeout=30)
         except Exception:
             pass
 
@@ -166,8 +178,9 @@ def _train_seed(config: dict, variant: str, seed: str, directory: str, threads: 
     if directory.is_dir() and not (directory / "config.json").is_file():
         shutil.rmtree(directory)                    # stopped before its first file: nothing to keep
     started = time.perf_counter()
-    run(config, directory, resume=(directory / "config.json").is_file(), progress=_Events(inbox, variant, seed),
-        variant=variant)
+    events = _Events(inbox, variant, seed)
+    run(config, directory, resume=(directory / "config.json").is_file(), progress=events, variant=variant)
+    events.delivered()
     return {"files": _finished_files(directory), "seconds": time.perf_counter() - started, "host": platform.node()}
 
 
@@ -206,10 +219,9 @@ def _finalize(variant: _Variant) -> dict:
     if config["experiment"]["model"] != "esn":      # the esn has no epochs: no checkpoint, no training figure
         atomic_write(out_dir / "checkpoint.pt", last["checkpoint.pt"])
         atomic_write(out_dir / "checkpoint.pt", _merged_checkpoint(out_dir / "checkpoint.pt", history))
-    final = _final(history)
-    _json(out_dir / "final.json", final)
-    if config["experiment"]["model"] != "esn":
         _plot_training(out_dir, history, config, variant.name)
+    final = _final(history)
+    _json(out_dir / "final.json", final)            # last: a run directory with final.json is complete
     shutil.rmtree(out_dir / STAGING, ignore_errors=True)
     return final
 
@@ -256,19 +268,13 @@ class _Report:
 
     @staticmethod
     def _metrics(record: dict) -> str:
-        parts = []
-        headline = headline_metric(record)
-        if headline is not None:
-            parts.append(f"{headline[0].replace('_', ' ')} {headline[1]:.4g}")
-        if "loss" in record:
-            parts.append(f"loss {record['loss']:.3g}")
-        return ", ".join(parts)
+        return ", ".join(Progress._metrics(record))        # as the local run's lines name them
 
     def event(self, task: _Task, kind: str, data: dict) -> None:
         if task.state in ("done", "failed"):      # posted before the task ended, read after its result
             return
         if task.state == "waiting":
-            task.state, task.started = "running", time.perf_counter()
+            task.state = "running"
         if kind == "message":
             self._line(f"{self._name(task)}: {data['text'].split(': ')[-1]}")
         elif kind == "task":
@@ -315,7 +321,7 @@ class _Report:
         now = time.perf_counter()
         elapsed = _format_seconds(now - self.started)
         if self.progress.mode == "live":
-            self.progress.status(f"[{self.experiment}] {self.counts()} · {elapsed} · {self.latest}")
+            self.progress.status(f"[{self.experiment}] {self.counts()} ({elapsed}) · {self.latest}")
         elif now - self.last_line >= PLAIN_TICK:
             self.progress.status(f"[{self.experiment}] still running after {elapsed} · {self.counts()}")
             self.last_line = now
@@ -346,7 +352,7 @@ def run_sweep(runs: dict, progress=None, address: str | None = None, cpus_per_ta
     ray, started = connect(address) if todo else (None, False)
     try:
         if todo:
-            _run_tasks(ray, todo, threads, progress, experiment)
+            _run_tasks(ray, todo, threads, cpus_per_task is not None, progress, experiment)
         failed = [task for task in todo if task.state == "failed"]
         for variant in variants:
             if variant.final is None and len(variant.files) == len(variant.seeds):
@@ -362,15 +368,18 @@ def run_sweep(runs: dict, progress=None, address: str | None = None, cpus_per_ta
     return {variant.name: (variant.final, variant.seconds) for variant in variants}
 
 
-def _run_tasks(ray, todo: list, threads: int, progress: Progress, experiment: str) -> None:
+def _run_tasks(ray, todo: list, threads: int, asked: bool, progress: Progress, experiment: str) -> None:
+    """Submit one task per (variant, seed) with ``threads`` torch threads (``asked``: set by the user), report
+    progress, finalise each variant when its seeds are back; failed tasks are marked, not raised."""
     from ..backends.distributed import cluster_resources
 
     resources = cluster_resources(ray)
-    if threads > resources["largest_node_CPU"]:
-        raise ValueError(f"each task needs {threads} CPUs (the torch threads of a local run on this machine) but "
-                         f"the largest Ray node has {resources['largest_node_CPU']:g}: pass --cpus-per-task "
-                         f"{max(int(resources['largest_node_CPU']), 1)} or fewer")
-    gpus = {task.variant.name: _wants_gpu(task.variant.config, resources["GPU"]) for task in todo}
+    largest = int(resources["largest_node_CPU"])
+    if asked and threads > largest:
+        raise ValueError(f"--cpus-per-task {threads}: each task needs {threads} CPUs but the largest Ray node has "
+                         f"{largest}: pass --cpus-per-task {max(largest, 1)} or fewer")
+    cpus = max(1, min(threads, largest))    # a node that counts fewer CPUs than torch sees threads still runs it
+    gpus = {task.variant.name: needs_gpu(task.variant.config, resources["GPU"]) for task in todo}
     if any(gpus.values()) and resources["largest_node_GPU"] < 1:
         names = ", ".join(sorted(name for name, gpu in gpus.items() if gpu))
         raise ValueError(f"{names} runs on a GPU, but no Ray node has one")
@@ -378,14 +387,14 @@ def _run_tasks(ray, todo: list, threads: int, progress: Progress, experiment: st
     progress.message(f"[{experiment}] ray: {len(todo)} tasks (one per variant and seed"
                      + (f"; {seeds_done} seeds already done" if seeds_done else "") + f") on "
                      f"{resources['nodes']} node(s) with {resources['CPU']:g} CPUs and {resources['GPU']:g} GPUs; "
-                     f"each task {threads} CPU(s)" + (" and 1 GPU where its backend uses one" if any(gpus.values())
-                                                      else ""))
+                     f"each task {cpus} CPU(s)" + (f" ({threads} torch threads)" if cpus != threads else "")
+                     + (" and 1 GPU where its backend uses one" if any(gpus.values()) else ""))
     inbox = ray.remote(_Inbox).options(num_cpus=0).remote()
     remote = ray.remote(_train_seed)
     pending = {}
     for task in todo:
         directory = task.variant.out_dir / STAGING / task.seed
-        ref = remote.options(num_cpus=threads, num_gpus=1 if gpus[task.variant.name] else 0).remote(
+        ref = remote.options(num_cpus=cpus, num_gpus=1 if gpus[task.variant.name] else 0).remote(
             _seed_config(task.variant.config, task.seed), task.variant.name, task.seed, str(directory), threads,
             inbox)
         pending[ref] = task
@@ -401,6 +410,8 @@ def _run_tasks(ray, todo: list, threads: int, progress: Progress, experiment: st
             starts = [(task, kind, data) for task, kind, data in events if task.state == "waiting"]
             for ref in ready:
                 task = pending.pop(ref)
+                for event in [e for e in starts if e[0] is task]:    # started and ended within this second
+                    report.event(*event)
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayError as exc:
@@ -430,4 +441,4 @@ def run_on_ray(config: dict, out_dir, resume: bool = False, progress=None, varia
     return run_sweep({variant: (config, out_dir, resume)}, progress, address, cpus_per_task)[variant][0]
 
 
-__all__ = ["STAGING", "SweepError", "run_sweep", "run_on_ray", "local_threads"]
+__all__ = ["STAGING", "SweepError", "run_sweep", "run_on_ray", "local_threads", "needs_gpu"]
