@@ -218,7 +218,6 @@ def _sendable_design(preset: str):
 
 
     from qthybrid.circuits.export import circuit_costs
-    from qthybrid.programs import scattering_preset
 
     program = _sendable_design(args.preset).programs([args.eps])[0]
     costs = circuit_costs(program, None if args.target == "generic" else args.target)
@@ -228,7 +227,6 @@ def _sendable_design(preset: str):
 
 def cmd_submit(args) -> int:
     from qthybrid.hardware import submit
-    from qthybrid.programs import scattering_preset
 
     def confirm(cost):
         print(f"cost: {cost}", file=sys.stderr)

@@ -29,7 +29,6 @@ import warnings
 import numpy as np
 
 from ..programs import ProgramResult
-from ..programs.chain import ChainProgram
 from .base import Capabilities, ProgramBackend, checked_programs, split_by_type
 from .memory import check_memory, release_memory
 from .options import Option, one_of
@@ -125,9 +124,17 @@ class AerBackend(ProgramBackend):
     def execute(self, programs, **overrides) -> list:
         options = self._options.replace(**overrides)
         programs = checked_programs(programs)
+        split, chains = split_by_type(programs)
+        results = [None] * len(programs)
+        for indices, run in ((chains, self._execute_chains), (split, self._execute_split_operator)):
+            if indices:
+                for index, result in zip(indices, run([programs[i] for i in indices], options)):
+                    results[index] = result
+        return results
+
+    def _execute_split_operator(self, programs, options) -> list:
+        """Split-operator programs: chunked to the memory budget, every round one Aer run (noisy: the device path)."""
         started = time.perf_counter()
-        if any(isinstance(program, ChainProgram) for program in programs):
-            return self._execute_by_type(programs, options, overrides)
         if options.noise_backend is not None:
             return self._execute_noisy(programs, options, started)
         budget = self.memory_budget_bytes(options)
@@ -200,18 +207,6 @@ class AerBackend(ProgramBackend):
                     "seconds": time.perf_counter() - started}
         return [ProgramResult(probabilities[index], shots=options.shots, metadata=metadata)
                 for index in range(len(programs))]
-
-    def _execute_by_type(self, programs, options, overrides) -> list:
-        """Chain programs here, the split-operator ones through the path above; results in the given order."""
-        split, chains = split_by_type(programs)
-        results = [None] * len(programs)
-        for index, result in zip(chains, self._execute_chains([programs[i] for i in chains], options)):
-            results[index] = result
-        if split:
-            plain = getattr(AerBackend.execute, "__wrapped__", AerBackend.execute)
-            for index, result in zip(split, plain(self, [programs[i] for i in split], **overrides)):
-                results[index] = result
-        return results
 
     def _execute_chains(self, programs, options) -> list:
         """Chain programs: exact probabilities or shots on AerSimulator; under noise the mitigated device path."""

@@ -191,7 +191,6 @@ class ChainProgram:
     # Reference -----------------------------------------------------------------------------
     def final_states(self) -> np.ndarray:
         """The particle's amplitudes after the evolution, shape (batch, n): the exact reference."""
-        n = self.num_sites
         psi = np.tile(self.initial_state, (self.batch_size, 1))
         for layer in self.layers():
             if isinstance(layer, PotentialLayer):
