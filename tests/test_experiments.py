@@ -63,7 +63,7 @@ def qthybrid(*args, env=None, timeout=600):
     ({"experiment": {"epoch": 3}}, "unknown key experiment.epoch; allowed: data, data_dir, epochs"),
     ({"trainer": {}}, r"unknown section \[trainer\]"),
     ({"experiment": {"epochs": "3"}}, "experiment.epochs: must be an integer"),
-    ({"activation": {"backend": "quantum"}}, "activation.backend: must be one of 'analytic', 'statevector'"),
+    ({"activation": {"backend": "quantum"}}, "activation.backend: must be one of 'aer', 'analytic', 'pennylane'"),
     ({"activation": {"name": "gelu"}}, "activation.name: must be one of"),
     ({"experiment": {"seeds": []}}, "experiment.seeds: must be a non-empty list"),
     ({"model": {"lr": -1.0}}, "model.lr: must be a finite number > 0"),
