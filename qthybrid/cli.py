@@ -300,14 +300,15 @@ def cmd_anneal(args) -> int:
     bounds = _parse_bounds(args.bounds) if args.bounds else default_bounds
     if bounds is None:
         raise ValueError("--bounds is required for a module:function objective")
-    if args.dims and default_bounds is not None:
+    if args.dims is not None:
         bounds = [bounds[0]] * args.dims
-    result = QDEAnnealer(backend=args.backend, seed=args.seed).minimize(function, bounds)
+    result = QDEAnnealer(backend=args.backend, seed=args.seed, maxfev=args.maxfev).minimize(function, bounds)
     payload = {"x": np.asarray(result.x).tolist(), "fun": result.fun, "nfev": result.nfev, "nit": result.nit,
-               "method": result.method, "backend": result.backend, "message": result.message,
-               "trajectory": result.trajectory}
+               "success": bool(result.success), "method": result.method, "backend": result.backend,
+               "message": result.message, "trajectory": result.trajectory}
     _emit(args, payload, f"x = {np.round(result.x, 8).tolist()}\nf = {result.fun:.10g}\nnfev = {result.nfev}"
-                         f"  stages = {result.nit}  ({result.method}, {result.backend})")
+                         f"  stages = {result.nit}  ({result.method}, {result.backend})\n"
+                         f"success = {bool(result.success)}: {result.message}")
     return EXIT_OK
 
 
@@ -520,7 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="analytic: classical grid / population solver; others: the circuit solver "
                              "(default: %(default)s)")
     anneal.add_argument("--bounds", help="low:high per dimension, comma-separated; write --bounds=-5:5,-5:5")
-    anneal.add_argument("--dims", type=int, help="repeat a named function's first bound this many times")
+    anneal.add_argument("--dims", type=_positive_int, help="repeat the first bound this many times (>= 1)")
+    anneal.add_argument("--maxfev", type=_positive_int, help="evaluation budget (default: 2000 per dimension)")
     anneal.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     anneal.set_defaults(handler=cmd_anneal)
 
