@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..programs import ProgramResult
-from ..programs.chain import ChainProgram
+from ..programs.chain import ChainProgram, site_outcomes
 
 #: Shots per circuit when a noisy run is asked for exact probabilities (a device is always sampled).
 DEFAULT_NOISY_SHOTS = 10_000
@@ -196,18 +196,6 @@ def _fold(circuit, scale: float, seed: int):
     return folded
 
 
-def _outcomes(distribution: dict, measured: list, num_sites: int) -> np.ndarray:
-    """A (quasi-)distribution over bit strings (clbit j = site j) -> n + 1 chain outcomes."""
-    out = np.zeros(num_sites + 1)
-    for bits, value in distribution.items():
-        bits = bits.replace(" ", "")
-        if bits.count("1") == 1:
-            out[len(bits) - 1 - bits.index("1")] += value
-        else:
-            out[num_sites] += value
-    return out
-
-
 def run_chain_programs(programs, device_name: str, shots: int | None, seed: int | None, mitigation: Mitigation,
                        memory_budget: int | None = None) -> list:
     """Chain programs on a fake device's noise, mitigated: one ProgramResult each (see the module docstring)."""
@@ -241,12 +229,12 @@ def run_chain_programs(programs, device_name: str, shots: int | None, seed: int 
             per_scale, kept_shots = [], []
             for i in range(len(scales)):
                 row_counts = counts[row * len(scales) + i]
-                frequencies = _outcomes(row_counts, measured, n) / shots
+                frequencies = site_outcomes(row_counts, n) / shots
                 if i == 0:
                     raw[row] = frequencies
                 if mitigator is not None:
                     quasi = mitigator.apply_correction(row_counts, measured)
-                    values = _outcomes(dict(quasi), measured, n)
+                    values = site_outcomes(dict(quasi), n)
                 else:
                     values = frequencies
                 if i == 0:

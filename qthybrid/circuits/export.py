@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..programs import annealing_program, grid_points, scattering_preset
+from .braket_qasm import braket_native, braket_qasm, plain_qasm
 from .builder import build_circuit
 from .devices import fake_backend
 
@@ -211,40 +212,17 @@ def hardware_circuits():
            f"v{design.barrier_site}")
 
 
-def _plain_qasm(circuit, names: dict, measure: bool) -> str:
-    """OpenQASM 3 without includes for a circuit in the gates ``names`` maps (Braket's or PennyLane's names)."""
-    lines = ["OPENQASM 3.0;", f"qubit[{circuit.num_qubits}] q;"]
-    if measure and circuit.num_clbits:
-        lines.append(f"bit[{circuit.num_clbits}] c;")
-    for instruction in circuit.data:
-        operation = instruction.operation
-        qubits = ", ".join(f"q[{circuit.find_bit(q).index}]" for q in instruction.qubits)
-        if operation.name == "measure":
-            if measure:
-                lines.append(f"c[{circuit.find_bit(instruction.clbits[0]).index}] = measure {qubits};")
-        elif operation.name == "barrier":
-            continue
-        elif operation.name in names:
-            arguments = "(" + ", ".join(repr(float(p)) for p in operation.params) + ")" if operation.params else ""
-            lines.append(f"{names[operation.name]}{arguments} {qubits};")
-        else:
-            raise ValueError(f"cannot write {operation.name!r} in this dialect")
-    return "\n".join(lines) + "\n"
-
-
 def pennylane_qasm(circuit) -> str:
     """The circuit (measurements dropped) as OpenQASM 3 that ``qml.from_qasm3`` loads: rz, sx, x, cx, no include."""
     from qiskit import transpile
 
     native = transpile(circuit.remove_final_measurements(inplace=False), basis_gates=["rz", "sx", "x", "cx"],
                        optimization_level=1, seed_transpiler=7)
-    return _plain_qasm(native, {"rz": "rz", "sx": "sx", "x": "x", "cx": "cx"}, measure=False)
+    return plain_qasm(native, {"rz": "rz", "sx": "sx", "x": "x", "cx": "cx"}, measure=False)
 
 
 def _client_entries(directory: Path, stem: str, circuit, preset: str) -> list:
     """Write the Braket and PennyLane twins of a non-parametric circuit; their manifest entries."""
-    from .braket_qasm import braket_native, braket_qasm
-
     entries = []
     for client, text in (("braket", braket_qasm(braket_native(circuit))), ("pennylane", pennylane_qasm(circuit))):
         (directory / client).mkdir(exist_ok=True)

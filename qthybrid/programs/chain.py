@@ -224,7 +224,8 @@ class ChainProgram:
 
 
 def site_outcomes(counts: dict, num_sites: int) -> np.ndarray:
-    """Counts of bit strings (Qiskit order: qubit 0 rightmost) -> counts per outcome (n + 1,)."""
+    """Counts (or a quasi-distribution) over bit strings (Qiskit order: qubit 0 rightmost) -> per outcome
+    (n + 1,): the excited site j for one excitation, n for any other string."""
     out = np.zeros(num_sites + 1)
     for bits, count in counts.items():
         bits = bits.replace(" ", "")
