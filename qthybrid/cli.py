@@ -202,7 +202,6 @@ def cmd_circuits_export(args) -> int:
     return EXIT_OK
 
 
-def cmd_circuits_show(args) -> int:
 def _presets() -> tuple:
     from qthybrid.programs import PRESETS
 
@@ -217,6 +216,7 @@ def _sendable_design(preset: str):
     return scattering_preset(preset, sweep="packets" if preset == "accurate" else "auto")
 
 
+def cmd_circuits_show(args) -> int:
     from qthybrid.circuits.export import circuit_costs
 
     program = _sendable_design(args.preset).programs([args.eps])[0]
