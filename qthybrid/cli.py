@@ -302,7 +302,10 @@ def cmd_anneal(args) -> int:
         raise ValueError("--bounds is required for a module:function objective")
     if args.dims is not None:
         bounds = [bounds[0]] * args.dims
-    result = QDEAnnealer(backend=args.backend, seed=args.seed, maxfev=args.maxfev).minimize(function, bounds)
+    from qthybrid.backends import get_backend
+
+    backend = args.backend if args.backend == "analytic" else get_backend(args.backend)
+    result = QDEAnnealer(backend=backend, seed=args.seed, maxfev=args.maxfev).minimize(function, bounds)
     payload = {"x": np.asarray(result.x).tolist(), "fun": result.fun, "nfev": result.nfev, "nit": result.nit,
                "success": bool(result.success), "method": result.method, "backend": result.backend,
                "message": result.message, "trajectory": result.trajectory}
@@ -517,9 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "  qthybrid anneal my_module:my_function --bounds=-5:5,-5:5")
     anneal.add_argument("function", help="a named test function (e.g. rastrigin, ackley) or module:function "
                                          "(vectorised: shape (..., d) -> (...))")
-    anneal.add_argument("--backend", default="analytic", choices=["analytic", "statevector", "aer", "pennylane"],
-                        help="analytic: classical grid / population solver; others: the circuit solver "
-                             "(default: %(default)s)")
+    anneal.add_argument("--backend", default="analytic", metavar="NAME",
+                        help="analytic: the classical walker / grid solvers; a program backend (statevector, aer, "
+                             "pennylane, pennylane:DEVICE or a plug-in): the circuit solver (default: %(default)s)")
     anneal.add_argument("--bounds", help="low:high per dimension, comma-separated; write --bounds=-5:5,-5:5")
     anneal.add_argument("--dims", type=_positive_int, help="repeat the first bound this many times (>= 1)")
     anneal.add_argument("--maxfev", type=_positive_int, help="evaluation budget (default: 2000 per dimension)")

@@ -367,6 +367,8 @@ CASES = [
     cli("anneal nosuchmodule:f", lambda t: ["anneal", "nosuchmodule:f"], 2,
         "cannot import 'nosuchmodule' for the objective"),
     cli("anneal nonesuch", lambda t: ["anneal", "nonesuch"], 2, "unknown function 'nonesuch'; known:"),
+    cli("anneal rastrigin --backend nosuch", lambda t: ["anneal", "rastrigin", "--backend", "nosuch"], 2,
+        "unknown backend 'nosuch'; known backends:"),
     cli("anneal rastrigin --bounds=1:x", lambda t: ["anneal", "rastrigin", "--bounds=1:x"], 2,
         "--bounds must look like -5:5,-5:5, got '1:x'"),
     cli("curve --energies nan", lambda t: ["curve", "--backends", "analytic", "--energies", "nan"], 2,
