@@ -1,4 +1,5 @@
-"""Shared output for the benchmark scripts: one JSON file and one Markdown table per run."""
+"""What the benchmark scripts share: seed lists on the command line, and one JSON file and one Markdown
+table per run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from pathlib import Path
 
 #: Where figures go: benchmarks/results, or $QTHYBRID_BENCH_RESULTS (used by the tests).
 RESULTS = Path(os.environ.get("QTHYBRID_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"42,0-9"`` -> [42, 0, 1, ..., 9]."""
+    seeds = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        seeds += list(range(int(low), int(high) + 1)) if high else [int(low)]
+    return seeds
 
 
 def environment() -> dict:

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from _report import write_report
+from _report import parse_seeds, write_report
 from qthybrid.data import load_mackey_glass
 from qthybrid.models import EchoStateNetwork
 from qthybrid.physics import Barrier, transmission
@@ -65,14 +65,6 @@ def reservoirpy_esn(data, seed, activation="tanh", matrices=None):
         u = np.asarray(model(u)).ravel()
         out.append(u[0])
     return np.array(out)
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        seeds += list(range(int(low), int(high) + 1)) if high else [int(low)]
-    return seeds
 
 
 def main():

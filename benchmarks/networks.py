@@ -42,19 +42,10 @@ import time
 
 import numpy as np
 
-from _report import write_report
+from _report import parse_seeds, write_report
 
 #: The authors' script's numbers for the ESN on the standard file, np.random.seed(42) (papers.md).
 PUBLISHED_ESN_MSE = {"qt": 4.2127e-5, "tanh": 1.0229e-6}
-
-
-def parse_seeds(text: str) -> list[int]:
-    """"42,0-9" -> [42, 0, 1, ..., 9]."""
-    seeds = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        seeds += list(range(int(low), int(high) + 1)) if high else [int(low)]
-    return seeds
 
 
 def summary(values, digits=3) -> str:
