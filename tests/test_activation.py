@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -308,6 +309,18 @@ def test_an_installed_build_is_loaded_when_present(fused_cpu):
     if prebuilt is None:
         pytest.skip("no current build from the install here (the cached build serves)")
     assert cpu_kernel.library()._name == str(prebuilt)
+
+
+def test_the_kernel_shares_torch_s_openmp_runtime(fused_cpu):
+    """Built with OpenMP, the kernel must run on the runtime torch loaded, not start a second one."""
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc/self/maps (Linux)")
+    cpu_kernel.library()
+    runtimes = {line.split()[-1] for line in maps.read_text().splitlines() if "libgomp" in line or "libiomp" in line}
+    if not runtimes:
+        pytest.skip("torch here has no OpenMP runtime")
+    assert len(runtimes) == 1, runtimes
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

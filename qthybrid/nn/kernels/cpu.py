@@ -4,7 +4,8 @@ The C source needs only a C compiler (no Python or torch headers). ``pip
 install`` builds it (``_qt_kernel*.so`` beside the source, with one clone of
 the loop per x86-64 level; an optional extension, so an install without a
 compiler still succeeds). Where that build is missing or older than the
-source, the first use compiles it for this CPU (about 0.6 s of CPU) into the
+source, the first use compiles it for this CPU (about 0.6 s of CPU; with OpenMP where the
+compiler has it, see ``_OPTIONAL_FLAGS``) into the
 cache directory (``$QTHYBRID_CACHE_DIR`` or ``~/.cache/qthybrid``), keyed by
 the source, the compiler and the CPU, and later processes load it from there;
 nothing is written anywhere else. Without either, or with ``QTHYBRID_FUSED_KERNEL=0``,
@@ -37,7 +38,11 @@ PREBUILT_STEM = "_qt_kernel"
 #: Must equal QT_KERNEL_ABI in the C source.
 ABI = 2
 _FLAGS = ("-O3", "-fno-trapping-math", "-fno-math-errno", "-fPIC", "-shared", "-pthread", "-pipe")
-_CPU_FLAGS = ("-march=native",)   # dropped if the compiler refuses it
+#: Tried in this order, the first the compiler accepts wins. -fopenmp links libgomp.so.1, which resolves
+#: to the OpenMP runtime torch has already loaded (same soname), so the kernel runs on torch's own thread
+#: team; without it the kernel starts its own threads, which run at about half speed right after a torch
+#: operation while torch's threads still spin.
+_OPTIONAL_FLAGS = (("-march=native", "-fopenmp"), ("-fopenmp",), ("-march=native",), ())
 _COMPILE_TIMEOUT_S = 120
 
 
@@ -83,7 +88,7 @@ def _prebuilt() -> Path | None:
 def _library_path(compiler: list[str]) -> Path:
     binary = Path(shutil.which(compiler[0]) or compiler[0]).resolve()
     stat = binary.stat()
-    material = "\n".join([SOURCE.read_text(), str(ABI), " ".join(compiler + list(_FLAGS + _CPU_FLAGS)),
+    material = "\n".join([SOURCE.read_text(), str(ABI), " ".join(compiler + list(_FLAGS)), repr(_OPTIONAL_FLAGS),
                           f"{binary}:{stat.st_size}:{stat.st_mtime_ns}", platform.machine(), _cpu_signature()])
     key = hashlib.sha256(material.encode()).hexdigest()[:20]
     return cache_dir() / "kernels" / f"qt_kernel-{key}.so"
@@ -96,8 +101,8 @@ def _compile(compiler: list[str], target: Path) -> None:
     os.close(handle)
     try:
         errors = ""
-        for cpu_flags in (_CPU_FLAGS, ()):
-            command = [*compiler, *_FLAGS, *cpu_flags, str(SOURCE), "-o", temporary, "-lm"]
+        for optional in _OPTIONAL_FLAGS:
+            command = [*compiler, *_FLAGS, *optional, str(SOURCE), "-o", temporary, "-lm"]
             result = subprocess.run(command, capture_output=True, text=True, timeout=_COMPILE_TIMEOUT_S,
                                     env={**os.environ, "TMPDIR": str(target.parent)})
             if result.returncode == 0:

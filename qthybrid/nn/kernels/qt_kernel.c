@@ -5,7 +5,9 @@
  * x86-64 level, AVX-512 / AVX2 / baseline, picked when the library is loaded,
  * so the installed library runs on any x86-64 CPU) or on first use by
  * qthybrid/nn/kernels/cpu.py for the CPU at hand (-march=native), which calls
- * it through ctypes on contiguous float32 buffers.
+ * it through ctypes on contiguous float32 buffers. Built with -fopenmp, it runs
+ * on torch's own OpenMP thread team (libgomp.so.1, already loaded by torch);
+ * otherwise on threads of its own.
  *
  * With s = g^2 (1 - eps) and f(s) = sinh(sqrt s)/sqrt s = sum_k s^k / (2k+1)!
  * (an entire function: sin(v)/v with v = sqrt(-s) above the barrier), the
@@ -294,6 +296,16 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
         int64_t s0 = (int64_t)k * chunk, len = n - s0 < chunk ? n - s0 : chunk;
         jobs[k] = (job){z + s0, grad ? grad + s0 : NULL, T ? T + s0 : NULL, out ? out + s0 : NULL, len, &p, mode};
     }
+#ifdef _OPENMP
+    /* On the OpenMP runtime torch loaded (the same soname, so the same, already running thread
+     * team): threads of a second pool would share the cores with torch's threads, which keep
+     * spinning for a while after each torch operation, and run at about half speed. */
+    (void)ids;
+    (void)started;
+#pragma omp parallel for num_threads(used) schedule(static, 1)
+    for (int k = 0; k < used; k++)
+        run_job(&jobs[k]);
+#else
     for (int k = 1; k < used; k++)
         started[k] = pthread_create(&ids[k], NULL, run_job, &jobs[k]) == 0;
     run_job(&jobs[0]);
@@ -303,6 +315,7 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
         else
             run_job(&jobs[k]);   /* no thread could be started: do its share here */
     }
+#endif
 }
 
 int qt_kernel_abi(void) { return QT_KERNEL_ABI; }
