@@ -1,13 +1,18 @@
 """The QDE annealer (``qthybrid.optimize.qde``) against scipy's global optimisers.
 
-    python benchmarks/anneal.py                 # full run (long: run it with nice)
     python benchmarks/anneal.py --quick         # a small smoke run (used by the tests)
-    python benchmarks/anneal.py --suites 2d --methods qde,dual_annealing --seeds 10
+    python benchmarks/anneal.py --suites 1d,2d,2d-holdout,3d --out anneal_low          # ~1 h on one core
+    python benchmarks/anneal.py --suites high --out anneal_high                         # ~2 h
+    python benchmarks/anneal.py --suites high-holdout,50d --modes defaults \
+        --methods qde,dual_annealing --out anneal_50d
+
+(``python benchmarks/anneal.py`` alone runs every suite, method and mode into one report: hours.)
 
 Suites (each function x seed is one problem; every method gets the same problems):
 
 * ``2d``: 19 two-dimensional functions, the set the annealer's defaults were chosen on;
 * ``2d-holdout``: 9 more two-dimensional functions, never used to choose anything;
+* ``1d``, ``3d``: 9 and 10 scalable functions in one and three dimensions (checks, not tuning);
 * ``high``: 10 scalable functions in 10 and 20 dimensions (the tuning set);
 * ``high-holdout``: 4 other scalable functions in 10 and 20 dimensions;
 * ``50d``: 5 scalable functions in 50 dimensions.
@@ -47,11 +52,14 @@ SUITES = {
            "cross_in_tray", "goldstein_price", "schaffer2"],
     "2d-holdout": ["three_hump_camel", "schaffer4", "bukin6", "beale", "levy13", "bohachevsky", "mccormick",
                    "foxholes", "salomon"],
+    "1d": [(name, 1) for name in ("rastrigin", "ackley", "griewank", "levy", "schwefel", "styblinski_tang",
+                                  "michalewicz", "alpine", "salomon")],
+    "3d": [(name, 3) for name in ("rastrigin", "ackley", "griewank", "levy", "schwefel", "styblinski_tang",
+                                  "rosenbrock", "michalewicz", "zakharov", "alpine")],
     "high": [(name, d) for d in (10, 20) for name in ("rastrigin", "ackley", "griewank", "levy", "schwefel",
                                                       "styblinski_tang", "rosenbrock", "alpine", "zakharov",
                                                       "dixon_price")],
     "high-holdout": [(name, d) for d in (10, 20) for name in ("salomon", "qing", "different_powers", "michalewicz")],
-    "mich": [("michalewicz", 10), ("michalewicz", 20)],
     "50d": [(name, 50) for name in ("rastrigin", "ackley", "levy", "styblinski_tang", "rosenbrock")],
 }
 #: 2-D functions moved by the seed's shift (one interior minimiser and a box that keeps it inside).
@@ -112,14 +120,13 @@ def problem(entry, seed: int):
         local = minimize(lambda x: float(f(x)), start, method="L-BFGS-B", bounds=bounds,
                          options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000})
         f_star = min(f_star, float(local.fun))
-    return f"{name} {d}-D" if d > 2 else name, d, f, bounds, f_star
+    return f"{name} {d}-D" if d != 2 else name, d, f, bounds, f_star
 
 
 def run(method: str, f, bounds, seed: int, budget=None, qde_options=None):
     """(best f, nfev, success flag) of one method on one problem (scalar objective, every evaluation
     counted); the flag is the method's own ``success`` (None when it stopped on the benchmark's budget)."""
     counted = Counted(f, budget)
-    d = len(bounds)
     box = [tuple(b) for b in bounds]
     try:
         if method == "qde":
@@ -143,7 +150,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a few problems and 2 seeds (smoke test)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--suites", default="2d,2d-holdout,high,high-holdout,50d")
+    parser.add_argument("--suites", default="2d,2d-holdout,1d,3d,high,high-holdout,50d")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--modes", default="defaults,budget")
     parser.add_argument("--out", default="anneal", help="report name (results/<out>.json and .md)")

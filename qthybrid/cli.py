@@ -319,7 +319,7 @@ def cmd_bench(args) -> int:
     folder = Path(__file__).resolve().parent.parent / "benchmarks"
     if not folder.is_dir():
         raise FileNotFoundError("the benchmarks/ folder ships with the source tree; run from a checkout")
-    names = args.names or ["activation_speed", "scattering_speed", "classifier", "hardware_rehearsal", "anneal"]
+    names = args.names or ["activation_speed", "scattering_speed", "classifier", "hardware_rehearsal"]
     for name in names:
         script = folder / f"{name}.py"
         if not script.exists():
@@ -533,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="examples:\n  qthybrid bench classifier\n  qthybrid bench scattering_speed")
     bench.add_argument("names", nargs="*", metavar="NAME",
                        help="benchmarks/NAME.py to run (default: activation_speed, scattering_speed, classifier, "
-                            "hardware_rehearsal, anneal)")
+                            "hardware_rehearsal; anneal takes hours with every suite: see its --help)")
     bench.set_defaults(handler=cmd_bench)
     return parser
 

@@ -86,3 +86,25 @@ def test_grid_and_walkers_agree_on_a_three_dimensional_problem():
     walkers = [QDEAnnealer(seed=seed).minimize(rippled, bounds) for seed in range(3)]
     assert solved(grid.fun, 0.0)
     assert sum(solved(w.fun, 0.0) for w in walkers) >= 2
+
+
+def test_benchmark_quick_mode_writes_its_report(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    env = {**os.environ, "QTHYBRID_BENCH_RESULTS": str(tmp_path)}
+    subprocess.run([sys.executable, "anneal.py", "--quick", "--modes", "defaults,budget"], cwd=folder, env=env,
+                   check=True, capture_output=True, timeout=900)
+    rows = json.loads((tmp_path / "anneal.json").read_text())["rows"]
+    summary = {(r["mode"], r["suite"], r["method"]): r for r in rows if r["function"] == "ALL"}
+    assert {method for _, _, method in summary} == {"qde", "dual_annealing", "differential_evolution",
+                                                    "basinhopping"}
+    for (mode, suite, method), row in summary.items():
+        assert 0 <= row["success"] <= 1 and row["mean_nfev"] > 0
+        if mode == "budget":
+            assert row["mean_nfev"] <= 1000 * (2 if suite == "2d" else 10)
+    assert (tmp_path / "anneal.md").read_text().startswith("# anneal")

@@ -23,9 +23,11 @@ Solvers (``method``):
 defaults were chosen on ``benchmarks/anneal.py`` against scipy's global optimisers.
 
 Every method spends at most ``maxfev`` evaluations (default 2000 per dimension, the
-number of visits dual_annealing's default chain makes; more when an explicit grid needs
-it); ``x`` and ``fun`` are always the best point evaluated and its value; ``success`` is
-False when the budget ran out or a callback stopped the run before convergence.
+number of visits dual_annealing's default chain makes, plus the grid points of an explicit
+grid or of the circuit); ``x`` and ``fun`` are always the best point evaluated and its
+value. ``status``: 0 converged (``success``), 1 the budget ran out, 2 not converged (the
+walker replicas disagree, the last grid stage did not relax, or the circuit's readout is
+not finite), 3 a callback stopped the run.
 """
 
 from __future__ import annotations
