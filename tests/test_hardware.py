@@ -103,7 +103,7 @@ def test_a_journaled_job_is_recovered_after_its_process_died(tmp_path, monkeypat
     assert fetched.status == "done" and journal.get("cloud-job-1").status == "done"
     T, stderr = np.array(fetched.result["transmission"]), np.array(fetched.result["stderr"])
     ideal = qthybrid.get_backend("statevector", preset="nisq").transmission(np.array(EPS) * 30.0, Barrier())
-    assert T.shape == (3,) and np.all((T >= 0) & (T <= 1))
+    assert T.shape == stderr.shape == (3,) and np.all((T >= 0) & (T <= 1)) and np.all(stderr > 0)
     assert np.all(np.abs(T - ideal) < 0.25)      # the device's noise moves T, but not beyond recognition
 
 
