@@ -1,12 +1,16 @@
 """The QDE annealer (``qthybrid.optimize.qde``) against scipy's global optimisers.
 
     python benchmarks/anneal.py --quick         # a small smoke run (used by the tests)
-    python benchmarks/anneal.py --suites 1d,2d,2d-holdout,3d --out anneal_low          # ~1 h on one core
-    python benchmarks/anneal.py --suites high --out anneal_high                         # ~2 h
+    python benchmarks/anneal.py --suites 1d,2d,2d-holdout,3d --out anneal_low                    # ~20 min
+    python benchmarks/anneal.py --suites high --modes defaults --methods qde,dual_annealing \
+        --out anneal_high                                                                         # ~10 min
+    python benchmarks/anneal.py --suites high --modes budget --out anneal_high_budget             # ~8 min
     python benchmarks/anneal.py --suites high-holdout,50d --modes defaults \
-        --methods qde,dual_annealing --out anneal_50d
+        --methods qde,dual_annealing --out anneal_50d                                             # ~7 min
 
-(``python benchmarks/anneal.py`` alone runs every suite, method and mode into one report: hours.)
+(times on one core of the 2-core machine; ``python benchmarks/anneal.py`` alone runs every
+suite, method and mode into one report: differential_evolution and basinhopping with their
+defaults in 10-50 D take hours.)
 
 Suites (each function x seed is one problem; every method gets the same problems):
 
