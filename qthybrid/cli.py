@@ -65,7 +65,7 @@ def _progress(args):
 
 def _warn_inaccurate_preset(preset: str, circuit_backends: list[str]) -> None:
     if preset == "nisq" and circuit_backends:
-        _warn(f"the nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T(E): its activation "
+        _warn(f"the nisq preset is a 6-qubit packet circuit, not an accurate T(E): its activation "
               f"curve on {', '.join(circuit_backends)} differs from the exact T by up to about 0.5; "
               f"use preset = \"accurate\" for results")
 
@@ -163,7 +163,7 @@ def cmd_curve(args) -> int:
     circuit_columns = [name for name in columns if name != "analytic"]
     if args.preset == "nisq" and circuit_columns:
         worst = max(float(np.max(np.abs(np.asarray(columns[c]) - columns["analytic"]))) for c in circuit_columns)
-        _warn(f"the nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T(E): here it differs "
+        _warn(f"the nisq preset is a 6-qubit packet circuit, not an accurate T(E): here it differs "
               f"from the exact (analytic) T by up to {worst:.2f}; use --preset accurate for accurate values")
     lines = ["| E/V0 | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
     lines += [f"| {e:g} | " + " | ".join(f"{columns[c][i]:.6f}" for c in columns) + " |" for i, e in enumerate(eps)]
@@ -343,7 +343,7 @@ examples:
   qthybrid curve --backends analytic,statevector      T(E) of the circuit beside the exact T
   qthybrid config schema                              the JSON schema of experiment files
   qthybrid anneal rastrigin                           minimise a test function with the QDE annealer
-  qthybrid submit ibm:fake_lagos --shots 2000 --wait  rehearse a hardware job offline
+  qthybrid submit ibm:fake_torino --shots 2000 --wait rehearse a hardware job offline
 
 exit codes (every error is one line on standard error; --debug adds the traceback):
   0    done
@@ -445,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     curve = _command(commands, "curve", "T(E) from chosen backends beside the exact (analytic) T",
                      "Print the transmission T at energies E = eps*V0 from each backend, next to the exact T.\n"
-                     "The nisq preset is a 6-qubit hardware-rehearsal circuit, not an accurate T: a warning\n"
+                     "The nisq preset is a 6-qubit packet circuit, not an accurate T: a warning\n"
                      "says how far it is from the exact T.",
                      "examples:\n"
                      "  qthybrid curve --backends analytic,statevector\n"
@@ -493,10 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     submit = _command(commands, "submit", "send a T(E) sweep to a provider (cost shown first); every job is "
                                           "journaled",
-                      epilog="examples:\n  qthybrid submit ibm:fake_lagos --shots 2000 --wait     offline, "
+                      epilog="examples:\n  qthybrid submit ibm:fake_torino --shots 2000 --wait    offline, "
                              "with the device's noise\n  qthybrid submit braket:local --yes --wait\n"
                              "  qthybrid submit ibm:ibm_torino --shots 4000              asks before sending")
-    submit.add_argument("target", help="ibm:BACKEND (ibm:fake_lagos runs offline), braket:ARN, braket:local or "
+    submit.add_argument("target", help="ibm:BACKEND (ibm:fake_torino runs offline), braket:ARN, braket:local or "
                                        "ionq:DEVICE")
     submit.add_argument("--preset", default="hardware", choices=_presets(),
                         help="scattering preset (default: %(default)s: 114 two-qubit gates on IBM heavy-hex "

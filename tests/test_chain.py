@@ -163,6 +163,18 @@ def test_bad_mitigation_options_are_refused():
         qthybrid.get_backend("aer", zne_scale_factors=(2, 3))
 
 
+def test_a_missing_mitigation_library_is_named_before_anything_runs(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mitiq", None)       # as if the hardware extra were not installed
+    backend = qthybrid.get_backend("aer", preset="hardware", noise_backend="fake_torino")
+    with pytest.raises(ImportError, match=r"needs mitiq: pip install 'qthybrid\[hardware\]', or pass mitigation='none'"):
+        backend.transmission([15.0], Barrier())
+    noisy = qthybrid.get_backend("aer", preset="hardware", noise_backend="fake_torino",
+                                 mitigation=["postselect", "readout"], shots=200, seed=1)
+    assert 0 <= float(noisy.transmission([15.0], Barrier())[0]) <= 1     # ZNE left out: no mitiq needed
+
+
 @pytest.mark.slow
 def test_mitigation_brings_fake_torino_back_to_the_noiseless_curve():
     """Default mitigation within 0.05 of the noiseless backend at energies across [0.3, 3]; raw is further."""

@@ -72,6 +72,17 @@ class Mitigation:
     def names(self) -> list:
         return [name for name in MITIGATIONS if getattr(self, name)]
 
+    def check_installed(self) -> None:
+        """Refuse, before anything runs, a mitigation whose library is missing (the ``hardware`` extra)."""
+        import importlib.util
+
+        needed = [module for name, module in (("readout", "mthree"), ("zne", "mitiq")) if getattr(self, name)]
+        missing = [module for module in needed if importlib.util.find_spec(module) is None]
+        if missing:
+            raise ImportError(f"mitigation {self.names()} needs {' and '.join(missing)}: pip install "
+                              f"'qthybrid[hardware]', or pass mitigation='none' (or a list without "
+                              f"{'readout' if 'mthree' in missing else 'zne'})")
+
 
 def mitigation_ok(value) -> bool:
     if value in ("auto", "none"):
@@ -201,6 +212,7 @@ def run_chain_programs(programs, device_name: str, shots: int | None, seed: int 
     """Chain programs on a fake device's noise, mitigated: one ProgramResult each (see the module docstring)."""
     from ..circuits.chain import build_chain_circuit
 
+    mitigation.check_installed()
     started = time.perf_counter()
     shots = shots or DEFAULT_NOISY_SHOTS
     rehearsal = DeviceRehearsal(device_name, seed, memory_budget)

@@ -132,5 +132,5 @@ def _report(out_dir: Path, config: dict, rows: list[dict]) -> None:
     notes = ["max |ΔT| is measured against the first QT variant's activation curve on z in [-1, 10]."]
     if activation["preset"] != "accurate" and any(r["variant"].startswith("qt/") and r["variant"] != "qt/analytic"
                                                   for r in rows):
-        notes.append(f"The {activation['preset']} preset is a hardware-rehearsal circuit, not an accurate T(E).")
+        notes.append(f"The {activation['preset']} preset is a small packet circuit, not an accurate T(E).")
     write_compare_report(out_dir / "compare.html", f"{experiment['name']}: compare", rows, figures, facts, notes)

@@ -124,7 +124,7 @@ class ActivationTable(_Table):
         json_schema_extra=lambda schema: schema.update(enum=_registered_backends()))
     preset: str = Field(
         "accurate", description="circuit backends: accurate (12 qubits, |dT| < 0.01) or nisq (6 qubits, "
-                                "hardware rehearsal, not an accurate T)",
+                                "not an accurate T); hardware: the 9-qubit chain for devices",
         json_schema_extra=lambda schema: schema.update(enum=list(_presets())))
 
     @field_validator("backend")

@@ -516,7 +516,7 @@ class CurveScattering(_BarrierBox):
 PRESETS = ("accurate", "nisq", "hardware")
 SWEEPS = ("auto", "curve", "packets")
 
-_NISQ_NOTE = ("the nisq preset is for hardware rehearsal: its packet fills a 6-qubit box, so T is a coarse "
+_NISQ_NOTE = ("the nisq preset is a small packet circuit: its packet fills a 6-qubit box, so T is a coarse "
               "packet average, up to ~0.3-0.5 away from the exact T")
 
 
@@ -528,7 +528,7 @@ def scattering_preset(name: str = "accurate", g: float = 0.5, sweep: str = "auto
       ``sweep="packets"``: one packet of sigma_k = 0.03 per energy (the packet
       average, within ~7e-3 of the plane-wave T).
     * ``nisq``: 6 qubits, 4 barrier points, dt = 0.2 and at most 20 Trotter steps
-      (eps >= 0.25), per-energy packets only; for hardware rehearsal. The packet
+      (eps >= 0.25), per-energy packets only (too deep for devices: use hardware). The packet
       fills the tiny box, so T differs from the analytic value by up to ~0.3.
     * ``hardware``: one particle on a 9-qubit chain (:class:`~qthybrid.programs.chain.ChainScattering`),
       ~60 XX+YY rotations (~120 two-qubit gates on IBM Heron); every energy is one batch row.
