@@ -296,6 +296,10 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
         int64_t s0 = (int64_t)k * chunk, len = n - s0 < chunk ? n - s0 : chunk;
         jobs[k] = (job){z + s0, grad ? grad + s0 : NULL, T ? T + s0 : NULL, out ? out + s0 : NULL, len, &p, mode};
     }
+    if (used == 1) {              /* no team needed (nor touched: e.g. in a forked DataLoader worker) */
+        run_job(&jobs[0]);
+        return;
+    }
 #ifdef _OPENMP
     /* On the OpenMP runtime torch loaded (the same soname, so the same, already running thread
      * team): threads of a second pool would share the cores with torch's threads, which keep
