@@ -311,6 +311,25 @@ def test_an_installed_build_is_loaded_when_present(fused_cpu):
     assert cpu_kernel.library()._name == str(prebuilt)
 
 
+class _Activated(torch.utils.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        z = torch.linspace(-1.0, 10.0, 200_000)
+        return QTActivation()(z).sum()
+
+
+def test_dataloader_workers_forked_after_the_kernel_ran_get_the_same_values(fused_cpu):
+    """Forked workers (one thread each, as DataLoader sets) must not wait on the parent's OpenMP team."""
+    QTActivation()(torch.rand(1_000_000))              # the parent's OpenMP team has run
+    expected = QTActivation()(torch.linspace(-1.0, 10.0, 200_000)).sum()
+    loader = torch.utils.data.DataLoader(_Activated(), num_workers=2, batch_size=1,
+                                         multiprocessing_context="fork", timeout=120)
+    values = torch.cat(list(loader))
+    assert torch.allclose(values, expected.expand(4))
+
+
 def test_the_kernel_shares_torch_s_openmp_runtime(fused_cpu):
     """Built with OpenMP, the kernel must run on the runtime torch loaded (soname libgomp.so.1), not load
     the system's copy beside it. (Aer and scikit-learn bring their own, renamed copies: not counted.)"""
