@@ -6,6 +6,7 @@ loaded by the caller, so numpy users do not pay torch's import time.
 
 from __future__ import annotations
 
+import math
 import sys
 from types import SimpleNamespace
 
@@ -82,3 +83,9 @@ def check_finite(values, name: str) -> None:
     if bad:
         raise ValueError(f"{name} must be finite: {bad} of {values.size if not is_tensor(values) else values.numel()} "
                          f"values are NaN or infinite")
+
+
+def check_positive_number(value, name: str) -> None:
+    """Raise a ValueError naming ``name`` unless ``value`` is an int or float (not a bool), finite and > 0."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from .._arrays import as_float_array, check_finite
+from .._arrays import as_float_array, check_finite, check_positive_number
 from .split_operator import ProgramResult
 
 #: Largest chain a program may hold.
@@ -115,9 +115,7 @@ class ChainProgram:
         if potential.ndim != 2 or potential.shape[1] != n or potential.shape[0] < 1:
             raise ValueError(f"potential must have shape (batch, {n}) with batch >= 1, got {potential.shape}")
         object.__setattr__(self, "potential", potential)
-        if not (isinstance(self.dt, (int, float)) and not isinstance(self.dt, bool) and math.isfinite(self.dt)
-                and self.dt > 0):
-            raise ValueError(f"dt must be a finite number > 0, got {self.dt!r}")
+        check_positive_number(self.dt, "dt")
         if not (isinstance(self.steps, (int, np.integer)) and not isinstance(self.steps, bool) and self.steps >= 1):
             raise ValueError(f"steps must be an int >= 1, got {self.steps!r}")
         object.__setattr__(self, "steps", int(self.steps))
@@ -267,9 +265,7 @@ class ChainScattering:
     name: str = "hardware"
 
     def __post_init__(self):
-        if not (isinstance(self.g, (int, float)) and not isinstance(self.g, bool) and math.isfinite(self.g)
-                and self.g > 0):
-            raise ValueError(f"g must be a finite number > 0, got {self.g!r}")
+        check_positive_number(self.g, "g")
         if not (isinstance(self.num_sites, int) and 3 <= self.num_sites <= MAX_SITES):
             raise ValueError(f"num_sites must be an int in [3, {MAX_SITES}], got {self.num_sites!r}")
         if not (isinstance(self.barrier_site, int) and 1 <= self.barrier_site <= self.num_sites - 2):
@@ -277,9 +273,7 @@ class ChainScattering:
         if not (isinstance(self.packet_sites, int) and 1 <= self.packet_sites <= self.barrier_site):
             raise ValueError(f"packet_sites must be an int in [1, barrier_site], got {self.packet_sites!r}")
         for name in ("packet_sigma", "dt"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+            check_positive_number(getattr(self, name), name)
 
     # The packet and the barrier -------------------------------------------------------------------
     def packet(self) -> np.ndarray:

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._arrays import as_float_array, check_finite
+from .._arrays import as_float_array, check_finite, check_positive_number
 from .split_operator import ProgramResult, Readout, SplitOperatorProgram
 
 #: Grid spacing of the accurate presets (1/q0): resolves k up to ~25 q0; converged to ~3e-4 in T.
@@ -87,9 +87,7 @@ class _BarrierBox:
         if m > 2 ** (n - 3):
             raise ValueError(f"barrier_points={m} leaves no room for the packet on {2 ** n} points; "
                              f"it must be <= 2^(num_qubits - 3) = {2 ** (n - 3)}")
-        if not (isinstance(self.g, (int, float)) and not isinstance(self.g, bool) and math.isfinite(self.g)
-                and self.g > 0):
-            raise ValueError(f"g must be a finite number > 0, got {self.g!r}")
+        check_positive_number(self.g, "g")
         if not (isinstance(barrier_height, (int, float)) and not isinstance(barrier_height, bool)
                 and math.isfinite(barrier_height) and barrier_height >= 0):
             raise ValueError(f"barrier_height must be finite and >= 0, got {barrier_height!r}")
@@ -218,10 +216,7 @@ class PacketScattering(_BarrierBox):
     def __post_init__(self):
         self._check_box(self.barrier_height)
         for field_name in ("sigma_k", "dt"):
-            value = getattr(self, field_name)
-            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                    and value > 0):
-                raise ValueError(f"{field_name} must be a finite number > 0, got {value!r}")
+            check_positive_number(getattr(self, field_name), field_name)
         if self.max_steps is not None and not (isinstance(self.max_steps, int) and self.max_steps >= 1):
             raise ValueError(f"max_steps must be None or an int >= 1, got {self.max_steps!r}")
         if not (isinstance(self.separation_sigmas, (int, float)) and self.separation_sigmas >= 0):
@@ -367,11 +362,8 @@ class CurveScattering(_BarrierBox):
 
     def __post_init__(self):
         self._check_box(self.barrier_height)
-        for field_name, low in (("dt", 0.0), ("margin_sigmas", 0.0), ("window_sigmas", 0.0)):
-            value = getattr(self, field_name)
-            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                    and value > low):
-                raise ValueError(f"{field_name} must be a finite number > {low}, got {value!r}")
+        for field_name in ("dt", "margin_sigmas", "window_sigmas"):
+            check_positive_number(getattr(self, field_name), field_name)
         if not (isinstance(self.step_jitter, (int, float)) and 0 <= self.step_jitter < 1):
             raise ValueError(f"step_jitter must be in [0, 1), got {self.step_jitter!r}")
         if not (isinstance(self.max_band_width, (int, float)) and 0 < self.max_band_width <= 0.35):
