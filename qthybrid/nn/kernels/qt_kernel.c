@@ -290,8 +290,7 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
     if (threads < 1) threads = 1;
     int64_t chunk = ((n + threads - 1) / threads + BLOCK - 1) / BLOCK * BLOCK;
     job jobs[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0}, used = 0;
+    int used = 0;
     for (int k = 0; k < threads && (int64_t)k * chunk < n; k++, used++) {
         int64_t s0 = (int64_t)k * chunk, len = n - s0 < chunk ? n - s0 : chunk;
         jobs[k] = (job){z + s0, grad ? grad + s0 : NULL, T ? T + s0 : NULL, out ? out + s0 : NULL, len, &p, mode};
@@ -304,12 +303,12 @@ static void launch(const float *z, const float *grad, float *T, float *out, int6
     /* On the OpenMP runtime torch loaded (the same soname, so the same, already running thread
      * team): threads of a second pool would share the cores with torch's threads, which keep
      * spinning for a while after each torch operation, and run at about half speed. */
-    (void)ids;
-    (void)started;
 #pragma omp parallel for num_threads(used) schedule(static, 1)
     for (int k = 0; k < used; k++)
         run_job(&jobs[k]);
 #else
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
     for (int k = 1; k < used; k++)
         started[k] = pthread_create(&ids[k], NULL, run_job, &jobs[k]) == 0;
     run_job(&jobs[0]);
