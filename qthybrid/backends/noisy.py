@@ -76,12 +76,12 @@ class Mitigation:
         """Refuse, before anything runs, a mitigation whose library is missing (the ``hardware`` extra)."""
         import importlib.util
 
-        needed = [module for name, module in (("readout", "mthree"), ("zne", "mitiq")) if getattr(self, name)]
-        missing = [module for module in needed if importlib.util.find_spec(module) is None]
-        if missing:
-            raise ImportError(f"mitigation {self.names()} needs {' and '.join(missing)}: pip install "
+        lacking = {name: module for name, module in (("readout", "mthree"), ("zne", "mitiq"))
+                   if getattr(self, name) and importlib.util.find_spec(module) is None}
+        if lacking:
+            raise ImportError(f"mitigation {self.names()} needs {' and '.join(lacking.values())}: pip install "
                               f"'qthybrid[hardware]', or pass mitigation='none' (or a list without "
-                              f"{'readout' if 'mthree' in missing else 'zne'})")
+                              f"{' and '.join(lacking)})")
 
 
 def mitigation_ok(value) -> bool:
