@@ -302,10 +302,7 @@ def cmd_anneal(args) -> int:
         raise ValueError("--bounds is required for a module:function objective")
     if args.dims is not None:
         bounds = [bounds[0]] * args.dims
-    from qthybrid.backends import get_backend
-
-    backend = args.backend if args.backend == "analytic" else get_backend(args.backend)
-    result = QDEAnnealer(backend=backend, seed=args.seed, maxfev=args.maxfev).minimize(function, bounds)
+    result = QDEAnnealer(backend=args.backend, seed=args.seed, maxfev=args.maxfev).minimize(function, bounds)
     payload = {"x": np.asarray(result.x).tolist(), "fun": result.fun, "nfev": result.nfev, "nit": result.nit,
                "success": bool(result.success), "method": result.method, "backend": result.backend,
                "message": result.message, "trajectory": result.trajectory}
