@@ -233,6 +233,17 @@ def _client_entries(directory: Path, stem: str, circuit, preset: str) -> list:
     return entries
 
 
+def _write_qiskit_file(directory: Path, stem: str, circuit, program, design, eps, description: str,
+                       measured: str) -> dict:
+    """Write ``circuit`` as ``<stem>.qasm`` (Qiskit dialect); its manifest entry, with the costs of ``program``."""
+    path = directory / f"{stem}.qasm"
+    path.write_text(_qasm_text(circuit))
+    return {"file": path.name, "client": "qiskit", "description": description, "preset": design.name,
+            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
+            "parameters": sorted(p.name for p in circuit.parameters), "measured_bits": {"c": measured},
+            "generic_basis": circuit_costs(program), REFERENCE_DEVICE: circuit_costs(program, REFERENCE_DEVICE)}
+
+
 def export_circuits(directory: str | Path = "circuits") -> dict:
     """Write the OpenQASM 3 files and ``manifest.json`` into ``directory``; return the manifest.
 
@@ -244,33 +255,15 @@ def export_circuits(directory: str | Path = "circuits") -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     entries, client_files = [], []
     for stem, circuit, program, design, eps, description in reference_circuits():
-        path = directory / f"{stem}.qasm"
-        path.write_text(_qasm_text(_portable(circuit)))
-        entries.append({
-            "file": path.name, "client": "qiskit", "description": description, "preset": design.name,
-            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
-            "parameters": sorted(p.name for p in circuit.parameters),
-            "measured_bits": {"c": f"qubit x[{design.readout_qubit}] (top qubit): 1 = found past "
-                                   f"the barrier; P(1) estimates T"},
-            "generic_basis": circuit_costs(program),
-            REFERENCE_DEVICE: circuit_costs(program, REFERENCE_DEVICE),
-        })
+        measured = f"qubit x[{design.readout_qubit}] (top qubit): 1 = found past the barrier; P(1) estimates T"
+        entries.append(_write_qiskit_file(directory, stem, _portable(circuit), program, design, eps, description,
+                                          measured))
         if design.name == "nisq" and eps is not None:
             client_files += _client_entries(directory, stem, circuit, design.name)
     for stem, circuit, program, design, eps, description in hardware_circuits():
-        path = directory / f"{stem}.qasm"
-        path.write_text(_qasm_text(circuit))
-        bound = circuit if eps is not None else circuit.assign_parameters({circuit.parameters[0]: 0.5})
-        entries.append({
-            "file": path.name, "client": "qiskit", "description": description, "preset": design.name,
-            "program_fingerprint": program.fingerprint(), "eps": eps, "steps": program.steps,
-            "parameters": sorted(p.name for p in circuit.parameters),
-            "measured_bits": {"c": f"c[j] = qubit q[j] = site j; keep shots with exactly one 1 (post-selection); "
-                                   f"T = share of them with the 1 on a qubit above q[{design.barrier_site}]"},
-            "generic_basis": {"qubits": program.num_qubits, "steps": program.steps, **_counts(_transpile(bound, None))},
-            REFERENCE_DEVICE: {"qubits": program.num_qubits, "steps": program.steps,
-                               **_counts(_transpile(bound, REFERENCE_DEVICE))},
-        })
+        measured = (f"c[j] = qubit q[j] = site j; keep shots with exactly one 1 (post-selection); "
+                    f"T = share of them with the 1 on a qubit above q[{design.barrier_site}]")
+        entries.append(_write_qiskit_file(directory, stem, circuit, program, design, eps, description, measured))
         if eps is not None:
             client_files += _client_entries(directory, stem, circuit, design.name)
     entries.append(_annealing_entry(directory))
